@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Roles a user may hold on a shared account.
+const (
+	RoleReader  = "reader"
+	RoleManager = "manager"
+)
+
+// Grant gives userID the role on accountID, replacing any earlier role.
+func (s *Users) Grant(ctx context.Context, userID, accountID int64, role string) error {
+	if role != RoleReader && role != RoleManager {
+		return fmt.Errorf("store: role %q is not reader or manager", role)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO memberships (user_id, account_id, role) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id, account_id) DO UPDATE SET role = excluded.role`, userID, accountID, role)
+	if err != nil {
+		return fmt.Errorf("store: unable to grant role: %w", err)
+	}
+	return nil
+}
+
+// Revoke removes any role userID has on accountID.
+func (s *Users) Revoke(ctx context.Context, userID, accountID int64) error {
+	_, err := s.pool.Exec(ctx, "DELETE FROM memberships WHERE user_id = $1 AND account_id = $2", userID, accountID)
+	if err != nil {
+		return fmt.Errorf("store: unable to revoke role: %w", err)
+	}
+	return nil
+}
+
+// RoleOn returns the user's role on an account, or ErrNotFound when the user
+// may not see it.
+func (s *Users) RoleOn(ctx context.Context, userID, accountID int64) (string, error) {
+	var role string
+	err := s.pool.QueryRow(ctx, "SELECT role FROM memberships WHERE user_id = $1 AND account_id = $2", userID, accountID).Scan(&role)
+	return role, notFound(err)
+}
+
+// AccountSummary is one line of "your shared accounts".
+type AccountSummary struct {
+	Account
+	Role   string
+	Unread int64
+	Total  int64
+}
+
+// AccountsOf lists the accounts userID may see, with their INBOX counts.
+func (s *Users) AccountsOf(ctx context.Context, userID int64) ([]AccountSummary, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+prefixed("a.", accountColumns)+`, m.role,
+		       coalesce(c.unread, 0), coalesce(c.total, 0)
+		FROM memberships m
+		JOIN accounts a ON a.id = m.account_id
+		LEFT JOIN LATERAL (
+			SELECT count(*) FILTER (WHERE NOT msg.seen) AS unread, count(*) AS total
+			FROM folders f JOIN messages msg ON msg.folder_id = f.id
+			WHERE f.account_id = a.id AND f.name = 'INBOX'
+		) c ON true
+		WHERE m.user_id = $1
+		ORDER BY a.name, a.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list the user's accounts: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AccountSummary, error) {
+		var s AccountSummary
+		a := &s.Account
+		err := r.Scan(&a.ID, &a.Name, &a.Address, &a.IMAPAddr, &a.SMTPAddr, &a.TLS, &a.Username, &a.IsPEC, &a.InsecureSkipVerify, &a.TrashFolder, &a.UpdatedAt, &s.Role, &s.Unread, &s.Total)
+		return s, err
+	})
+}
