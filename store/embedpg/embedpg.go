@@ -144,6 +144,13 @@ func (c *Cluster) checkReachable() error {
 		}
 		st := fi.Sys().(*syscall.Stat_t)
 		mode := fi.Mode().Perm()
+		if p == filepath.Dir(c.dir) && int(st.Uid) == os.Geteuid() && mode&0o001 == 0 {
+			// Our own data folder: let the postgres user pass through it
+			// (not list it) to reach the cluster.
+			if err := os.Chmod(p, mode|0o001); err == nil {
+				continue
+			}
+		}
 		ok := mode&0o001 != 0 || (int(st.Uid) == uid && mode&0o100 != 0) || (int(st.Gid) == gid && mode&0o010 != 0)
 		if !ok {
 			return fmt.Errorf("PostgreSQL runs as the postgres system user, which cannot enter %s: set SPORTELLO_DATA to a folder it can reach (for example /var/lib/sportello)", p)

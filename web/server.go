@@ -1,0 +1,143 @@
+// Package web serves Sportello's team inbox: the chi router, middleware
+// (sessions, authorization, CSRF, security headers, rate limits), one file per
+// resource and the SSE hub. It reads and writes through store, asks
+// imapclient for mailbox actions and renders views; nothing imports it but
+// cmd/sportello.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"sportello/static"
+	"sportello/store"
+)
+
+// AccountState is one account's sync state as /readyz reports it.
+type AccountState struct {
+	ID         int64     `json:"id"`
+	Name       string    `json:"name"`
+	State      string    `json:"state"`
+	Messages   int64     `json:"messages"`
+	LastChange time.Time `json:"last_change"`
+	LastError  string    `json:"last_error"`
+}
+
+// SyncStatus reports the sync state of the accounts this process runs.
+type SyncStatus interface {
+	AccountStates() map[int64]AccountState
+}
+
+// Options configures a Server.
+type Options struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// Registry collects the process's metrics; /metrics serves it.
+	Registry *prometheus.Registry
+	// Sync may be nil (a process that runs no sync).
+	Sync SyncStatus
+	// SecureCookies marks the session cookie Secure (behind TLS).
+	SecureCookies bool
+}
+
+// Server is the HTTP side of Sportello.
+type Server struct {
+	store    *store.Store
+	log      *slog.Logger
+	registry *prometheus.Registry
+	sync     SyncStatus
+	sessions *scs.SessionManager
+	pgstore  *pgxstore.PostgresStore
+	limits   *loginLimits
+}
+
+// Session lifetimes: an idle session ends after a working day without use;
+// any session ends after two weeks.
+const (
+	sessionIdleTimeout = 12 * time.Hour
+	sessionLifetime    = 14 * 24 * time.Hour
+)
+
+// New builds a Server.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{
+		store:    o.Store,
+		log:      o.Logger,
+		registry: o.Registry,
+		sync:     o.Sync,
+		limits:   newLoginLimits(),
+	}
+	s.pgstore = pgxstore.NewWithCleanupInterval(o.Store.Pool, 10*time.Minute)
+	s.sessions = scs.New()
+	s.sessions.Store = s.pgstore
+	s.sessions.IdleTimeout = sessionIdleTimeout
+	s.sessions.Lifetime = sessionLifetime
+	s.sessions.Cookie.Name = "sportello_session"
+	s.sessions.Cookie.HttpOnly = true
+	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	s.sessions.Cookie.Secure = o.SecureCookies
+	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.serverError(w, r, err)
+	}
+	return s
+}
+
+// Close stops the server's background work.
+func (s *Server) Close() {
+	s.pgstore.StopCleanup()
+}
+
+// Handler is the whole HTTP interface.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.recoverPanics, securityHeaders)
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	r.Handle("/static/*", http.StripPrefix("/static/", static.Handler()))
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.sessions.LoadAndSave, s.language)
+		r.Get("/login", s.loginForm)
+		r.Post("/login", s.login)
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireUser)
+			r.Post("/logout", s.logout)
+			r.Get("/", s.home)
+		})
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusNotFound, "Page not found.")
+	})
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"), "remote", remoteIP(r))
+		http.Error(w, "Cross-origin request refused.", http.StatusForbidden)
+	}))
+	return csrf.Handler(r)
+}
+
+type userKey struct{}
+
+// currentUser is the logged-in user of a request that went through
+// requireUser.
+func currentUser(ctx context.Context) *store.User {
+	u, _ := ctx.Value(userKey{}).(*store.User)
+	return u
+}
