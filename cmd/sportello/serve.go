@@ -38,13 +38,10 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(url str
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	sync, err := startSync(ctx, db, registry)
-	if err != nil {
-		return err
-	}
+	sync := startSync(ctx, db, registry)
 	defer sync.stop()
 
-	srv := web.New(web.Options{Store: db.store, Logger: slog.Default(), Registry: registry, Sync: sync.status()})
+	srv := web.New(web.Options{Store: db.store, Logger: slog.Default(), Registry: registry, Sync: sync})
 	defer srv.Close()
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),

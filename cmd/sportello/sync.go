@@ -2,24 +2,33 @@ package main
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"sportello/imapclient"
 	"sportello/web"
 )
 
 // syncRunner owns the mailbox sync of this process.
 type syncRunner struct {
+	sup    *imapclient.Supervisor
 	cancel context.CancelFunc
 	done   chan struct{}
-	st     web.SyncStatus
 }
 
-func startSync(ctx context.Context, db *database, registry *prometheus.Registry) (*syncRunner, error) {
-	_, cancel := context.WithCancel(ctx)
-	r := &syncRunner{cancel: cancel, done: make(chan struct{})}
-	close(r.done)
-	return r, nil
+func startSync(ctx context.Context, db *database, registry *prometheus.Registry) *syncRunner {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &syncRunner{
+		sup:    imapclient.NewSupervisor(db.store, slog.Default(), registry, imapclient.DefaultTiming),
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	go func() {
+		defer close(r.done)
+		r.sup.Run(ctx)
+	}()
+	return r
 }
 
 func (r *syncRunner) stop() {
@@ -27,4 +36,11 @@ func (r *syncRunner) stop() {
 	<-r.done
 }
 
-func (r *syncRunner) status() web.SyncStatus { return r.st }
+// AccountStates adapts the supervisor's view for /readyz.
+func (r *syncRunner) AccountStates() map[int64]web.AccountState {
+	out := map[int64]web.AccountState{}
+	for id, st := range r.sup.Statuses() {
+		out[id] = web.AccountState{ID: id, Name: st.Name, State: st.State, LastChange: st.LastChange, LastError: st.LastError}
+	}
+	return out
+}
