@@ -281,7 +281,9 @@ func TestChangesByAnotherClientReachTheCache(t *testing.T) {
 	w := newWorld(t)
 	w.dovecot.SeedMaildir(mailbox, "INBOX", messages(20), nil)
 	sup, _ := w.runSupervisor()
-	waitFor(t, 20*time.Second, "initial sync", func() bool { return w.count("INBOX") == 20 && sup.Statuses()[w.account.ID].State == imapclient.StateIdle })
+	waitFor(t, 20*time.Second, "initial sync", func() bool {
+		return w.count("INBOX") == 20 && sup.Statuses()[w.account.ID].State == imapclient.StateIdle
+	})
 
 	phone := w.dovecot.Dial(mailbox)
 	if _, err := phone.Select("INBOX", nil).Wait(); err != nil {
@@ -439,4 +441,3 @@ func TestAccountsComeAndGoLive(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the removed account to stop", func() bool { _, ok := sup.Statuses()[desk.ID]; return !ok })
 }
-

@@ -60,7 +60,7 @@ func TestClassifyPECTolerance(t *testing.T) {
 
 func TestHeaderText(t *testing.T) {
 	for in, want := range map[string]string{
-		"=?UTF-8?B?UGVyY2jDqQ==?=":      "Perché",
+		"=?UTF-8?B?UGVyY2jDqQ==?=":        "Perché",
 		"=?ISO-8859-1?Q?Preventivo_=E0?=": "Preventivo à",
 		"Caff\xe8 pronto":                 "Caffè pronto",
 		"plain":                           "plain",
