@@ -154,10 +154,6 @@ func (a *Account) session(ctx context.Context) error {
 // idleLoop waits in IDLE on INBOX and resyncs it whenever the server
 // reports something.
 func (a *Account) idleLoop(ctx context.Context, s *syncer, events chan struct{}) error {
-	inbox, err := a.store.Folders.ByName(ctx, a.acct.ID, "INBOX")
-	if err != nil {
-		return err
-	}
 	a.setState(StateIdle, nil)
 	for {
 		idleCmd, err := s.c.Idle()
@@ -192,8 +188,9 @@ func (a *Account) idleLoop(ctx context.Context, s *syncer, events chan struct{})
 				return fmt.Errorf("imapclient: NOOP: %w", err)
 			}
 		}
-		// Refresh: the folder's sync state moved on since the last round.
-		if inbox, err = a.store.Folders.ByName(ctx, a.acct.ID, "INBOX"); err != nil {
+		// The folder's sync state moved on since the last round: read it anew.
+		inbox, err := a.store.Folders.ByName(ctx, a.acct.ID, "INBOX")
+		if err != nil {
 			return err
 		}
 		// Drain a signal raised during the previous sync: this one covers it.

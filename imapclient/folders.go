@@ -178,6 +178,11 @@ func (s *syncer) statusOptions() *imap.StatusOptions {
 // pollFolders syncs every folder but INBOX (the IDLE connection owns it)
 // whose STATUS differs from the cache; all of them the first time.
 func (s *syncer) pollFolders(ctx context.Context, all bool) error {
+	// A server answers STATUS for the selected mailbox from the session's
+	// own, possibly stale, view (Dovecot does): leave it first.
+	if err := s.leaveSelected(); err != nil {
+		return err
+	}
 	folders, err := s.syncFolderList(ctx)
 	if err != nil {
 		return err
@@ -222,4 +227,22 @@ func (s *syncer) changed(ctx context.Context, l listed) (bool, error) {
 		return false, err
 	}
 	return st.NumMessages != nil && uint32(count) != *st.NumMessages, nil
+}
+
+func (s *syncer) leaveSelected() error {
+	if s.c.Mailbox() == nil {
+		return nil
+	}
+	caps := s.c.Caps()
+	if caps.Has(imap.CapUnselect) || caps.Has(imap.CapIMAP4rev2) {
+		if err := s.c.Unselect().Wait(); err != nil {
+			return fmt.Errorf("imapclient: UNSELECT: %w", err)
+		}
+		return nil
+	}
+	// Without UNSELECT, a NOOP at least brings the session's view up to date.
+	if err := s.c.Noop().Wait(); err != nil {
+		return fmt.Errorf("imapclient: NOOP: %w", err)
+	}
+	return nil
 }

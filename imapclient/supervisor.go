@@ -112,10 +112,14 @@ func (s *Supervisor) runOwned(ctx context.Context) error {
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	changed := make(chan struct{}, 1)
 	listenErr := make(chan error, 1)
+	listening := make(chan struct{})
+	// Deferred after the Close above, so it runs first: the listener is
+	// gone before its connection closes.
+	defer func() { cancel(); <-listening }()
 	go func() {
+		defer close(listening)
 		for {
 			if _, err := listenConn.WaitForNotification(ctx); err != nil {
 				listenErr <- err

@@ -158,3 +158,35 @@ func (s *Accounts) SetTrashFolder(ctx context.Context, id int64, folder string) 
 	_, err := s.pool.Exec(ctx, "UPDATE accounts SET trash_folder = $2 WHERE id = $1 AND trash_folder <> $2", id, folder)
 	return err
 }
+
+// Update replaces an account's settings (and its password, when given) and
+// announces the change so the running sync reconnects.
+func (s *Accounts) Update(ctx context.Context, id int64, n NewAccount) (Account, error) {
+	if err := n.validate(); err != nil {
+		return Account{}, err
+	}
+	var sealed []byte
+	if n.Password != "" {
+		sealed = s.sealer.Seal([]byte(n.Password))
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return Account{}, fmt.Errorf("store: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	a, err := scanAccount(tx.QueryRow(ctx, `UPDATE accounts SET name = $2, address = $3, imap_addr = $4, smtp_addr = $5,
+		tls_mode = $6, username = $7, password_sealed = coalesce($8, password_sealed), is_pec = $9,
+		insecure_skip_verify = $10, updated_at = now()
+		WHERE id = $1 RETURNING `+accountColumns,
+		id, n.Name, n.Address, n.IMAPAddr, n.SMTPAddr, n.TLS, n.Username, sealed, n.IsPEC, n.InsecureSkipVerify))
+	if isUniqueViolation(err) {
+		return Account{}, fmt.Errorf("%w: an account for %s", ErrDuplicate, n.Address)
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", ChannelAccounts, fmt.Sprint(a.ID)); err != nil {
+		return Account{}, err
+	}
+	return a, tx.Commit(ctx)
+}

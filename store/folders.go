@@ -115,3 +115,9 @@ func (s *Folders) Reset(ctx context.Context, id int64, uidValidity uint32) (int6
 	}
 	return n, nil
 }
+
+// DeleteAll forgets an account's whole cache (its mail server was replaced).
+func (s *Folders) DeleteAll(ctx context.Context, accountID int64) error {
+	_, err := s.pool.Exec(ctx, "DELETE FROM folders WHERE account_id = $1", accountID)
+	return err
+}

@@ -55,8 +55,9 @@ type Server struct {
 	registry *prometheus.Registry
 	sync     SyncStatus
 	sessions *scs.SessionManager
-	pgstore  *pgxstore.PostgresStore
 	limits   *loginLimits
+	stop     context.CancelFunc
+	stopped  chan struct{}
 }
 
 // Session lifetimes: an idle session ends after a working day without use;
@@ -81,9 +82,10 @@ func New(o Options) *Server {
 		sync:     o.Sync,
 		limits:   newLoginLimits(),
 	}
-	s.pgstore = pgxstore.NewWithCleanupInterval(o.Store.Pool, 10*time.Minute)
+	// pgxstore's own cleanup goroutine cannot be stopped without a race;
+	// the server runs the cleanup itself.
 	s.sessions = scs.New()
-	s.sessions.Store = s.pgstore
+	s.sessions.Store = pgxstore.NewWithCleanupInterval(o.Store.Pool, 0)
 	s.sessions.IdleTimeout = sessionIdleTimeout
 	s.sessions.Lifetime = sessionLifetime
 	s.sessions.Cookie.Name = "sportello_session"
@@ -93,12 +95,32 @@ func New(o Options) *Server {
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.serverError(w, r, err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop, s.stopped = cancel, make(chan struct{})
+	go s.cleanSessions(ctx)
 	return s
 }
 
 // Close stops the server's background work.
 func (s *Server) Close() {
-	s.pgstore.StopCleanup()
+	s.stop()
+	<-s.stopped
+}
+
+func (s *Server) cleanSessions(ctx context.Context) {
+	defer close(s.stopped)
+	ticker := time.NewTicker(10 * time.Minute)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if _, err := s.store.DeleteExpiredSessions(ctx); err != nil {
+				s.log.Warn("session cleanup failed", "err", err)
+			}
+		}
+	}
 }
 
 // Handler is the whole HTTP interface.

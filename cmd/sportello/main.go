@@ -63,9 +63,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "serve":
-		return serve(ctx, cfg, stdout, nil)
+		return serve(ctx, cfg, stdout)
 	case "demo":
-		return demo(ctx, cfg, stdout)
+		return demoCmd(ctx, cfg, stdout)
 	case "migrate":
 		return migrateCmd(ctx, cfg, stdout)
 	case "user":

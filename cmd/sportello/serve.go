@@ -17,24 +17,36 @@ import (
 	"sportello/web"
 )
 
-// serve runs the HTTP server and the mailbox sync until ctx ends. ready, if
-// set, is called with the listening URL once requests are answered.
-func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(url string)) error {
-	ln, err := net.Listen("tcp", cfg.Addr)
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("the address %s is already in use: stop the other program or set SPORTELLO_ADDR", cfg.Addr)
+		return nil, fmt.Errorf("the address %s is already in use: stop the other program or set SPORTELLO_ADDR", addr)
 	}
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+	ln, err := listen(cfg.Addr)
+	if err != nil {
+		return err
 	}
 	defer ln.Close()
-
 	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.close(ctx)
+	return runServer(ctx, db, ln, func(url string) {
+		fmt.Fprintf(stdout, "Sportello is listening on %s\n", url)
+	})
+}
 
+// runServer runs the HTTP server and the mailbox sync until ctx ends;
+// ready is called with the URL once requests are answered.
+func runServer(ctx context.Context, db *database, ln net.Listener, ready func(url string)) error {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -51,12 +63,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(url str
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 
-	url := "http://" + ln.Addr().String() + "/"
-	if ready != nil {
-		ready(url)
-	} else {
-		fmt.Fprintf(stdout, "Sportello is listening on %s\n", url)
-	}
+	ready("http://" + ln.Addr().String() + "/")
 	slog.Info("listening", "addr", ln.Addr().String())
 
 	select {
@@ -67,5 +74,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(url str
 	slog.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return httpServer.Shutdown(shutdownCtx)
+	// SSE streams never finish by themselves: close what Shutdown leaves.
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		return httpServer.Close()
+	}
+	return nil
 }

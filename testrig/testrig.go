@@ -1,0 +1,158 @@
+// Package testrig builds the standard test world so each test reads as a
+// story: a real PostgreSQL, the demo office (users, mailboxes, sample mail)
+// served by the built-in mail server, the sync supervisor, Sportello's HTTP
+// server, and a headless Chromium to drive it.
+package testrig
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"sportello/demo"
+	"sportello/imapclient"
+	"sportello/store"
+	"sportello/store/storetest"
+	"sportello/web"
+)
+
+// Office is a running demo office.
+type Office struct {
+	URL   string
+	Store *store.Store
+	Mail  *demo.Server
+	Sync  *imapclient.Supervisor
+}
+
+// Logger is quiet unless the test runs verbose.
+func Logger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// NewOffice starts the demo office and waits until both mailboxes are
+// synced.
+func NewOffice(t testing.TB) *Office {
+	t.Helper()
+	st := storetest.New(t)
+	mailSrv, err := demo.Start(Logger(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mailSrv.Close)
+	if err := demo.Seed(context.Background(), st, mailSrv); err != nil {
+		t.Fatal(err)
+	}
+	sup := imapclient.NewSupervisor(st, Logger(), nil, imapclient.Timing{
+		Poll: 500 * time.Millisecond, IdleRestart: time.Minute, BackoffMin: 100 * time.Millisecond,
+		BackoffMax: time.Second, AuthRetry: time.Second,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); sup.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	srv := web.New(web.Options{Store: st, Logger: Logger(), Sync: statuses{sup}})
+	t.Cleanup(srv.Close)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	o := &Office{URL: hs.URL, Store: st, Mail: mailSrv, Sync: sup}
+	o.WaitSynced(t)
+	return o
+}
+
+// WaitSynced waits until every account is idle with its folders cached.
+func (o *Office) WaitSynced(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		st := o.Sync.Statuses()
+		idle := 0
+		for _, s := range st {
+			if s.State == imapclient.StateIdle {
+				idle++
+			}
+		}
+		var folders int
+		_ = o.Store.Pool.QueryRow(context.Background(), "SELECT count(*) FROM folders WHERE synced_at IS NOT NULL").Scan(&folders)
+		if idle == len(demo.Mailboxes) && folders >= 12 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("testrig: the demo mailboxes did not sync: %+v", o.Sync.Statuses())
+}
+
+// Account returns the demo account with this address.
+func (o *Office) Account(t testing.TB, address string) store.Account {
+	a, err := o.Store.Accounts.ByAddress(context.Background(), address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+type statuses struct{ sup *imapclient.Supervisor }
+
+func (s statuses) AccountStates() map[int64]web.AccountState {
+	out := map[int64]web.AccountState{}
+	for id, st := range s.sup.Statuses() {
+		out[id] = web.AccountState{ID: id, Name: st.Name, State: st.State, LastChange: st.LastChange, LastError: st.LastError}
+	}
+	return out
+}
+
+// Chromium is the browser binary the tests drive.
+const Chromium = "/usr/bin/chromium"
+
+// Browser starts a headless Chromium (Debian's) with a viewport of width ×
+// height and returns its context. In CI a missing Chromium fails the test.
+func Browser(t testing.TB, width, height int) context.Context {
+	t.Helper()
+	if _, err := os.Stat(Chromium); err != nil {
+		storetest.Missing(t, "Chromium ("+Chromium+", apt-get install chromium)", err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(Chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("testrig: Chromium did not start: %v", err)
+	}
+	return ctx
+}
+
+// SignIn logs a demo user in through the login form.
+func (o *Office) SignIn(ctx context.Context, email string) error {
+	return chromedp.Do(ctx,
+		chromedp.Navigate(o.URL+"/login"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), demo.Password),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS("header.topbar")),
+	)
+}
