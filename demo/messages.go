@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"fmt"
+	"net/mail"
 	"math/rand/v2"
 	"mime"
 	"strings"
@@ -58,6 +59,14 @@ var italianBodies = []string{
 var englishBodies = []string{
 	"Hello,\r\n\r\ncould you please send me an update on this? I would like to close it before the end of the month.\r\n\r\nBest regards,\r\n%s",
 	"Hi,\r\n\r\nplease find attached the documents we discussed on the phone. Let me know if anything is missing.\r\n\r\nThanks,\r\n%s",
+}
+
+// topic fills a subject's number, if it has a place for one.
+func topic(format string, n int) string {
+	if strings.Contains(format, "%d") {
+		return fmt.Sprintf(format, n)
+	}
+	return format
 }
 
 func encodeSubject(s string) string {
@@ -151,13 +160,12 @@ func infoSamples(now time.Time) []sample {
 		id := fmt.Sprintf("demo-%d@%s", i, domainOf(c.addr))
 		var subject, body string
 		if strings.HasSuffix(c.addr, ".com") || strings.HasSuffix(c.addr, ".co.uk") {
-			subject = fmt.Sprintf(englishTopics[r.IntN(len(englishTopics))], 100+i)
+			subject = topic(englishTopics[r.IntN(len(englishTopics))], 100+i)
 			body = fmt.Sprintf(englishBodies[r.IntN(len(englishBodies))], c.name)
 		} else {
-			subject = fmt.Sprintf(italianTopics[r.IntN(len(italianTopics))], 100+i)
+			subject = topic(italianTopics[r.IntN(len(italianTopics))], 100+i)
 			body = fmt.Sprintf(italianBodies[r.IntN(len(italianBodies))], c.name)
 		}
-		subject = strings.ReplaceAll(subject, "%!d(int=", "")
 		var flags []imap.Flag
 		if i < 170 {
 			flags = append(flags, imap.FlagSeen)
@@ -275,20 +283,29 @@ func pecSamples(now time.Time) []sample {
 	return out
 }
 
+// arrival is when a seeded message reached the server: its Date, so the
+// lists read like a real year of mail.
+func arrival(raw []byte) time.Time {
+	if t, err := mail.ParseDate(parseHeader(raw).Get("Date")); err == nil {
+		return t
+	}
+	return time.Now()
+}
+
 func (s *Server) seed(pecFixtures [][]byte) error {
 	now := time.Now()
 	for _, m := range infoSamples(now) {
-		if err := s.Deliver(info, m.folder, m.raw, m.flags...); err != nil {
+		if err := s.deliverAt(info, m.folder, m.raw, arrival(m.raw), m.flags...); err != nil {
 			return fmt.Errorf("demo: seeding %s: %w", m.folder, err)
 		}
 	}
 	for _, m := range pecSamples(now) {
-		if err := s.Deliver(pec, m.folder, m.raw, m.flags...); err != nil {
+		if err := s.deliverAt(pec, m.folder, m.raw, arrival(m.raw), m.flags...); err != nil {
 			return fmt.Errorf("demo: seeding PEC %s: %w", m.folder, err)
 		}
 	}
 	for _, raw := range pecFixtures {
-		if err := s.Deliver(pec, "INBOX", raw, imap.FlagSeen); err != nil {
+		if err := s.deliverAt(pec, "INBOX", raw, arrival(raw), imap.FlagSeen); err != nil {
 			return fmt.Errorf("demo: seeding PEC fixture: %w", err)
 		}
 	}

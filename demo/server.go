@@ -85,6 +85,7 @@ func Start(log *slog.Logger, pecFixtures [][]byte) (*Server, error) {
 			imap.CapMove: {}, imap.CapNamespace: {}, imap.CapESearch: {},
 		},
 		InsecureAuth: true, // loopback only, demo passwords
+		Logger:       printfLogger{log},
 	})
 	go func() { _ = s.imap.Serve(imapLn) }()
 	s.IMAPAddr = imapLn.Addr().String()
@@ -96,6 +97,7 @@ func Start(log *slog.Logger, pecFixtures [][]byte) (*Server, error) {
 	}
 	s.smtp = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: s}, nil }))
 	s.smtp.Domain = "localhost"
+	s.smtp.ErrorLog = printfLogger{log}
 	s.smtp.AllowInsecureAuth = true
 	s.smtp.MaxMessageBytes = 30 << 20
 	s.smtp.ReadTimeout = time.Minute
@@ -111,13 +113,17 @@ func (s *Server) Close() {
 	s.smtp.Close()
 }
 
-// Deliver appends a message to a folder of a demo mailbox.
+// Deliver appends a message to a folder of a demo mailbox, arriving now.
 func (s *Server) Deliver(address, folder string, msg []byte, flags ...imap.Flag) error {
+	return s.deliverAt(address, folder, msg, time.Now(), flags...)
+}
+
+func (s *Server) deliverAt(address, folder string, msg []byte, at time.Time, flags ...imap.Flag) error {
 	u, ok := s.users[strings.ToLower(address)]
 	if !ok {
 		return fmt.Errorf("demo: no mailbox %s", address)
 	}
-	_, err := u.Append(folder, bytes.NewReader(msg), &imap.AppendOptions{Flags: flags})
+	_, err := u.Append(folder, bytes.NewReader(msg), &imap.AppendOptions{Flags: flags, Time: at})
 	return err
 }
 
@@ -217,4 +223,16 @@ var ErrNoMailbox = errors.New("demo: no such mailbox")
 func (s *Server) Wait(ctx context.Context) {
 	<-ctx.Done()
 	s.Close()
+}
+
+// printfLogger sends the servers' Printf logging to slog, at debug level:
+// a client hanging up is routine in a demo.
+type printfLogger struct{ log *slog.Logger }
+
+func (l printfLogger) Printf(format string, args ...any) {
+	l.log.Debug("demo mail server: " + fmt.Sprintf(format, args...))
+}
+
+func (l printfLogger) Println(args ...any) {
+	l.log.Debug("demo mail server: " + fmt.Sprint(args...))
 }

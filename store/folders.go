@@ -121,3 +121,20 @@ func (s *Folders) DeleteAll(ctx context.Context, accountID int64) error {
 	_, err := s.pool.Exec(ctx, "DELETE FROM folders WHERE account_id = $1", accountID)
 	return err
 }
+
+// unreadFor counts, per folder, what userID has not read: neither the
+// shared \Seen flag nor their own opening.
+const unreadFor = `(SELECT count(*) FROM messages m WHERE m.folder_id = f.id AND NOT m.seen
+	AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.user_id = $2 AND r.message_id = m.id))`
+
+// ListFor returns an account's folders with their totals and what userID
+// has not read.
+func (s *Folders) ListFor(ctx context.Context, accountID, userID int64) ([]Folder, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+folderColumns+`,
+		(SELECT count(*) FROM messages m WHERE m.folder_id = f.id), `+unreadFor+`
+		FROM folders f WHERE f.account_id = $1 ORDER BY f.name`, accountID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list folders: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Folder, error) { return scanFolder(r, true) })
+}

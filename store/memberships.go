@@ -59,7 +59,9 @@ func (s *Users) AccountsOf(ctx context.Context, userID int64) ([]AccountSummary,
 		FROM memberships m
 		JOIN accounts a ON a.id = m.account_id
 		LEFT JOIN LATERAL (
-			SELECT count(*) FILTER (WHERE NOT msg.seen) AS unread, count(*) AS total
+			SELECT count(*) FILTER (WHERE NOT msg.seen AND NOT EXISTS (
+					SELECT 1 FROM message_reads r WHERE r.user_id = $1 AND r.message_id = msg.id)) AS unread,
+				count(*) AS total
 			FROM folders f JOIN messages msg ON msg.folder_id = f.id
 			WHERE f.account_id = a.id AND f.name = 'INBOX'
 		) c ON true

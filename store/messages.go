@@ -76,6 +76,18 @@ type Header struct {
 	PECRef       string
 }
 
+// threadKey names the thread: the root of References, else the message
+// replied to, else the message itself.
+func (h *Header) threadKey() string {
+	switch {
+	case len(h.References) > 0:
+		return h.References[0]
+	case h.InReplyTo != "":
+		return h.InReplyTo
+	}
+	return h.MessageID
+}
+
 // Seen reports whether the shared \Seen flag is set.
 func (h *Header) Seen() bool { return hasFlag(h.Flags, `\Seen`) }
 
@@ -127,15 +139,15 @@ func (s *Messages) Upsert(ctx context.Context, f Folder, headers []Header) error
 			}
 			batch.Queue(`INSERT INTO messages (account_id, folder_id, uid, modseq, flags, seen, flagged, internal_date,
 				sent_date, size, subject, from_name, from_addr, to_addrs, cc_addrs, reply_to, message_id, in_reply_to,
-				refs, has_attachments, attachments, pec_kind, pec_ref)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+				refs, has_attachments, attachments, pec_kind, pec_ref, thread_key)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 				ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = excluded.modseq, flags = excluded.flags,
 					seen = excluded.seen, flagged = excluded.flagged
 				RETURNING id`,
 				f.AccountID, f.ID, int64(h.UID), int64(h.ModSeq), cleanAll(h.Flags), h.Seen(), hasFlag(h.Flags, `\Flagged`),
 				h.InternalDate, h.SentDate, h.Size, clean(h.Subject), clean(h.FromName), clean(h.FromAddr), clean(h.To),
 				clean(h.Cc), clean(h.ReplyTo), clean(h.MessageID), clean(h.InReplyTo), cleanAll(h.References),
-				len(h.Attachments) > 0, string(atts), h.PECKind, clean(h.PECRef))
+				len(h.Attachments) > 0, string(atts), h.PECKind, clean(h.PECRef), clean(h.threadKey()))
 		}
 		results := tx.SendBatch(ctx, batch)
 		ids := make([]int64, 0, len(headers))

@@ -151,3 +151,13 @@ func CheckPassword(hash, password string) bool {
 	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
+
+// SetLocale records the user's language ("it", "en", or "" for the
+// browser's).
+func (s *Users) SetLocale(ctx context.Context, id int64, locale string) error {
+	_, err := s.pool.Exec(ctx, "UPDATE users SET locale = $2 WHERE id = $1", id, locale)
+	if err != nil {
+		return fmt.Errorf("store: unable to save the language: %w", err)
+	}
+	return nil
+}

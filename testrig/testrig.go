@@ -8,8 +8,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -60,7 +64,9 @@ func NewOffice(t testing.TB) *Office {
 	go func() { defer close(done); sup.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	srv := web.New(web.Options{Store: st, Logger: Logger(), Sync: statuses{sup}})
+	commands := imapclient.NewCommands(st, Logger())
+	t.Cleanup(commands.Close)
+	srv := web.New(web.Options{Store: st, Logger: Logger(), Sync: statuses{sup}, IMAP: commands})
 	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
@@ -155,4 +161,36 @@ func (o *Office) SignIn(ctx context.Context, email string) error {
 		chromedp.Submit(chromedp.ID("password")),
 		chromedp.WaitVisible(chromedp.CSS("header.topbar")),
 	)
+}
+
+// Client is an HTTP client signed in as a demo user.
+func (o *Office) Client(t testing.TB, email string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(o.URL+"/login", url.Values{"email": {email}, "password": {demo.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("testrig: sign-in of %s answered %d", email, resp.StatusCode)
+	}
+	return c
+}
+
+// Screenshot saves a PNG of the page in $SPORTELLO_SCREENSHOTS (if set)
+// so a person can look at it.
+func Screenshot(t testing.TB, ctx context.Context, name string) {
+	dir := os.Getenv("SPORTELLO_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	_ = os.MkdirAll(dir, 0o755)
+	_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 }

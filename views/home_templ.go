@@ -74,7 +74,7 @@ func Home(p Page) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<ul class=\"accounts\" id=\"accounts\" hx-ext=\"sse\" sse-connect=\"/events\" hx-trigger=\"sse:counts\" hx-get=\"/\" hx-select=\"#accounts\" hx-swap=\"outerHTML\"><li class=\"account all\"><a href=\"/all\"><span class=\"name\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<ul class=\"accounts\" id=\"accounts\" hx-trigger=\"sse:counts\" hx-get=\"/\" hx-select=\"#accounts\" hx-swap=\"outerHTML\"><li class=\"account all\"><a href=\"/all\"><span class=\"name\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"sportello/imapclient"
 	"sportello/static"
 	"sportello/store"
 )
@@ -46,6 +48,12 @@ type Options struct {
 	Sync SyncStatus
 	// SecureCookies marks the session cookie Secure (behind TLS).
 	SecureCookies bool
+	// IMAP runs on-demand commands (message bodies, server search); nil
+	// in tests that need none.
+	IMAP *imapclient.Commands
+	// BodyCacheMax is the largest message whose bytes are kept in
+	// PostgreSQL (default 10 MB).
+	BodyCacheMax int64
 }
 
 // Server is the HTTP side of Sportello.
@@ -55,9 +63,14 @@ type Server struct {
 	registry *prometheus.Registry
 	sync     SyncStatus
 	sessions *scs.SessionManager
-	limits   *loginLimits
-	stop     context.CancelFunc
-	stopped  chan struct{}
+	limits       *loginLimits
+	imap         *imapclient.Commands
+	bodyCacheMax int64
+	hub          *hub
+	closing      chan struct{} // closed by CloseStreams: ends SSE streams
+	closeOnce    sync.Once
+	stop         context.CancelFunc
+	stopped      sync.WaitGroup
 }
 
 // Session lifetimes: an idle session ends after a working day without use;
@@ -81,6 +94,13 @@ func New(o Options) *Server {
 		registry: o.Registry,
 		sync:     o.Sync,
 		limits:   newLoginLimits(),
+		imap:     o.IMAP,
+		hub:      newHub(),
+		closing:  make(chan struct{}),
+	}
+	s.bodyCacheMax = o.BodyCacheMax
+	if s.bodyCacheMax == 0 {
+		s.bodyCacheMax = 10 << 20
 	}
 	// pgxstore's own cleanup goroutine cannot be stopped without a race;
 	// the server runs the cleanup itself.
@@ -96,19 +116,27 @@ func New(o Options) *Server {
 		s.serverError(w, r, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stop, s.stopped = cancel, make(chan struct{})
-	go s.cleanSessions(ctx)
+	s.stop = cancel
+	s.stopped.Add(2)
+	go func() { defer s.stopped.Done(); s.cleanSessions(ctx) }()
+	go func() { defer s.stopped.Done(); s.listen(ctx) }()
 	return s
 }
 
-// Close stops the server's background work.
+// CloseStreams ends the open event streams, which would otherwise keep a
+// graceful shutdown waiting.
+func (s *Server) CloseStreams() {
+	s.closeOnce.Do(func() { close(s.closing) })
+}
+
+// Close ends the server's streams and background work.
 func (s *Server) Close() {
+	s.CloseStreams()
 	s.stop()
-	<-s.stopped
+	s.stopped.Wait()
 }
 
 func (s *Server) cleanSessions(ctx context.Context) {
-	defer close(s.stopped)
 	ticker := time.NewTicker(10 * time.Minute)
 	defer ticker.Stop()
 	for {
@@ -141,6 +169,16 @@ func (s *Server) Handler() http.Handler {
 			r.Use(s.requireUser)
 			r.Post("/logout", s.logout)
 			r.Get("/", s.home)
+			r.Get("/all", s.allInboxes)
+			r.Get("/events", s.events)
+			r.Post("/settings/language", s.setLanguage)
+			r.Route("/a/{acct}", func(r chi.Router) {
+				r.Get("/f/{folder}", s.folderShow)
+				r.Get("/m/{msg}", s.messageShow)
+				r.Get("/m/{msg}/body", s.messageBody)
+				r.Get("/m/{msg}/raw", s.messageRaw)
+				r.Get("/m/{msg}/part/{part}", s.messagePart)
+			})
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"sportello/imapclient"
 	"sportello/web"
 )
 
@@ -53,13 +54,16 @@ func runServer(ctx context.Context, db *database, ln net.Listener, ready func(ur
 	sync := startSync(ctx, db, registry)
 	defer sync.stop()
 
-	srv := web.New(web.Options{Store: db.store, Logger: slog.Default(), Registry: registry, Sync: sync})
+	commands := imapclient.NewCommands(db.store, slog.Default())
+	defer commands.Close()
+	srv := web.New(web.Options{Store: db.store, Logger: slog.Default(), Registry: registry, Sync: sync, IMAP: commands})
 	defer srv.Close()
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	httpServer.RegisterOnShutdown(srv.CloseStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 
@@ -74,7 +78,6 @@ func runServer(ctx context.Context, db *database, ln net.Listener, ready func(ur
 	slog.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// SSE streams never finish by themselves: close what Shutdown leaves.
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		return httpServer.Close()
 	}
