@@ -3,9 +3,9 @@ package demo
 import (
 	"bytes"
 	"fmt"
-	"net/mail"
 	"math/rand/v2"
 	"mime"
+	"net/mail"
 	"strings"
 	"time"
 

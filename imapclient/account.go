@@ -162,11 +162,12 @@ func (a *Account) idleLoop(ctx context.Context, s *syncer, events chan struct{})
 		}
 		timer := time.NewTimer(a.timing.IdleRestart)
 		var woke, timedOut bool
+		var wokeAt time.Time
 		select {
 		case <-ctx.Done():
 		case <-s.c.Closed():
 		case <-events:
-			woke = true
+			woke, wokeAt = true, time.Now()
 		case <-timer.C:
 			timedOut = true
 		}
@@ -198,8 +199,11 @@ func (a *Account) idleLoop(ctx context.Context, s *syncer, events chan struct{})
 		case <-events:
 		default:
 		}
-		if err := s.syncFolder(ctx, inbox); err != nil {
+		if err := s.syncSelected(ctx, inbox); err != nil {
 			return err
+		}
+		if woke {
+			a.board.eventApplied(a.acct.ID, time.Since(wokeAt))
 		}
 		a.setState(StateIdle, nil)
 	}

@@ -27,6 +27,10 @@ type Status struct {
 	LastChange time.Time
 	LastError  string
 	LastSync   time.Time
+	// LastEventToCache is how long the last change the server pushed over
+	// IDLE took to reach the cache (EXISTS received → rows committed).
+	LastEventToCache time.Duration
+	EventsApplied    int64
 }
 
 type statusBoard struct {
@@ -68,6 +72,16 @@ func (b *statusBoard) set(id int64, name, state string, err error) {
 	}
 }
 
+func (b *statusBoard) eventApplied(id int64, d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if st, ok := b.byID[id]; ok {
+		st.LastEventToCache = d
+		st.EventsApplied++
+		b.metrics.eventLatency.WithLabelValues(st.Name).Observe(d.Seconds())
+	}
+}
+
 func (b *statusBoard) remove(id int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -98,6 +112,8 @@ type metrics struct {
 	lag      *prometheus.GaugeVec
 	fetched  *prometheus.CounterVec
 	syncTime *prometheus.HistogramVec
+	// eventLatency: IDLE notification received → cache committed.
+	eventLatency *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -115,8 +131,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "sportello_folder_sync_seconds", Help: "Time to sync one folder.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
 		}, []string{"account"}),
 	}
+	m.eventLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "sportello_idle_event_to_cache_seconds", Help: "Time from a change pushed over IDLE to the cache holding it.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 12),
+	}, []string{"account"})
 	if reg != nil {
-		reg.MustRegister(m.state, m.lag, m.fetched, m.syncTime)
+		reg.MustRegister(m.state, m.lag, m.fetched, m.syncTime, m.eventLatency)
 	}
 	return m
 }

@@ -17,6 +17,9 @@ import (
 // usable within a moment.
 const batchSize = 1000
 
+// writeBatch is how many headers go to PostgreSQL in one transaction.
+const writeBatch = 500
+
 // syncer keeps the cache of one account's folders equal to the server,
 // over one connection.
 type syncer struct {
@@ -96,7 +99,7 @@ func (s *syncer) fetchNew(ctx context.Context, f store.Folder, condstore bool, m
 	set.AddRange(imap.UID(maxUID+1), 0) // maxUID+1:*
 	// "n:*" also matches the highest message when it is below n: fetch
 	// skips what is already cached.
-	return s.fetch(ctx, f, set, condstore, maxUID)
+	return s.fetch(ctx, f, set, condstore, maxUID, false)
 }
 
 // diff compares the server's UID list with the cache: fetches what is new,
@@ -140,32 +143,42 @@ func (s *syncer) diff(ctx context.Context, f store.Folder, condstore bool) error
 		for _, uid := range missing[begin:end] {
 			set.AddNum(uid)
 		}
-		if _, err := s.fetch(ctx, f, set, condstore, 0); err != nil {
+		if _, err := s.fetch(ctx, f, set, condstore, 0, true); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// fetch streams the headers of set above UID floor into the cache in
-// batches and returns how many it stored.
-func (s *syncer) fetch(ctx context.Context, f store.Folder, set imap.UIDSet, condstore bool, floor uint32) (int, error) {
-	cmd := s.c.Fetch(set, headerFetchOptions(condstore))
-	defer cmd.Close()
-	batch := make([]store.Header, 0, 256)
+// fetch streams the headers of set above UID floor into the cache and
+// returns how many it stored. Parsing IMAP and writing PostgreSQL overlap:
+// batches go to a writer goroutine while the next ones arrive. fresh says
+// the UIDs are known to be absent from the cache (COPY is then used).
+func (s *syncer) fetch(ctx context.Context, f store.Folder, set imap.UIDSet, condstore bool, floor uint32, fresh bool) (int, error) {
+	batches := make(chan []store.Header, 2)
+	written := make(chan error, 1)
 	total := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	go func() {
+		var err error
+		for batch := range batches {
+			if err != nil {
+				continue // drain: the reader stops at the next batch
+			}
+			if fresh {
+				err = s.store.Messages.Insert(ctx, f, batch)
+			} else {
+				err = s.store.Messages.Upsert(ctx, f, batch)
+			}
+			if err == nil {
+				s.metrics.fetched.WithLabelValues(s.acct.Name).Add(float64(len(batch)))
+			}
 		}
-		if err := s.store.Messages.Upsert(ctx, f, batch); err != nil {
-			return err
-		}
-		s.metrics.fetched.WithLabelValues(s.acct.Name).Add(float64(len(batch)))
-		total += len(batch)
-		batch = batch[:0]
-		return nil
-	}
+		written <- err
+	}()
+
+	cmd := s.c.Fetch(set, headerFetchOptions(condstore))
+	batch := make([]store.Header, 0, writeBatch)
+	var readErr error
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -173,22 +186,31 @@ func (s *syncer) fetch(ctx context.Context, f store.Folder, set imap.UIDSet, con
 		}
 		buf, err := msg.Collect()
 		if err != nil {
-			return total, fmt.Errorf("imapclient: reading %s: %w", f.Name, err)
+			readErr = fmt.Errorf("imapclient: reading %s: %w", f.Name, err)
+			break
 		}
 		if uint32(buf.UID) <= floor {
 			continue
 		}
 		batch = append(batch, toHeader(buf))
-		if len(batch) == cap(batch) {
-			if err := flush(); err != nil {
-				return total, err
-			}
+		if len(batch) == writeBatch {
+			batches <- batch
+			total += len(batch)
+			batch = make([]store.Header, 0, writeBatch)
 		}
 	}
-	if err := cmd.Close(); err != nil {
-		return total, fmt.Errorf("imapclient: fetching %s: %w", f.Name, err)
+	if err := cmd.Close(); err != nil && readErr == nil {
+		readErr = fmt.Errorf("imapclient: fetching %s: %w", f.Name, err)
 	}
-	return total, flush()
+	if len(batch) > 0 && readErr == nil {
+		batches <- batch
+		total += len(batch)
+	}
+	close(batches)
+	if err := <-written; err != nil {
+		return 0, err
+	}
+	return total, readErr
 }
 
 // syncFlags applies flag changes: with CONDSTORE only what changed since the
@@ -245,4 +267,77 @@ func (s *syncer) dropGone(ctx context.Context, f store.Folder, uids []uint32) er
 		}
 	}
 	return nil
+}
+
+// syncSelected brings the cache of the folder this connection has selected
+// up to date without selecting it again (the IDLE connection's INBOX): the
+// server has already told the connection how many messages there are, and
+// UIDVALIDITY cannot change under a selected mailbox.
+func (s *syncer) syncSelected(ctx context.Context, f store.Folder) error {
+	mbox := s.c.Mailbox()
+	if mbox == nil || mbox.Name != f.Name || f.UIDNext == 0 {
+		return s.syncFolder(ctx, f)
+	}
+	start := time.Now()
+	defer func() { s.metrics.syncTime.WithLabelValues(s.acct.Name).Observe(time.Since(start).Seconds()) }()
+	condstore := s.condstore()
+	cached, maxUID, err := s.store.Messages.FolderStats(ctx, f.ID)
+	if err != nil {
+		return err
+	}
+	n, err := s.fetch(ctx, f, uidsFrom(maxUID+1), condstore, maxUID, false)
+	if err != nil {
+		return err
+	}
+	if uint32(cached)+uint32(n) != s.c.Mailbox().NumMessages {
+		if err := s.diff(ctx, f, condstore); err != nil {
+			return err
+		}
+	}
+	modSeq := f.HighestModSeq
+	if !condstore || modSeq == 0 {
+		if err := s.syncFlags(ctx, f, false, true); err != nil {
+			return err
+		}
+	} else if modSeq, err = s.syncFlagsSince(ctx, f, modSeq); err != nil {
+		return err
+	}
+	_, maxUID, err = s.store.Messages.FolderStats(ctx, f.ID)
+	if err != nil {
+		return err
+	}
+	return s.store.Folders.SaveState(ctx, f.ID, f.UIDValidity, max(f.UIDNext, maxUID+1), modSeq)
+}
+
+func uidsFrom(first uint32) imap.UIDSet {
+	var set imap.UIDSet
+	set.AddRange(imap.UID(first), 0)
+	return set
+}
+
+// syncFlagsSince applies the flag changes after modSeq and returns the
+// highest modseq seen.
+func (s *syncer) syncFlagsSince(ctx context.Context, f store.Folder, modSeq uint64) (uint64, error) {
+	cmd := s.c.Fetch(uidsFrom(1), &imap.FetchOptions{UID: true, Flags: true, ModSeq: true, ChangedSince: modSeq})
+	defer cmd.Close()
+	var updates []store.FlagUpdate
+	highest := modSeq
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		buf, err := msg.Collect()
+		if err != nil {
+			return 0, fmt.Errorf("imapclient: reading flags of %s: %w", f.Name, err)
+		}
+		highest = max(highest, buf.ModSeq)
+		if buf.UID != 0 {
+			updates = append(updates, store.FlagUpdate{UID: uint32(buf.UID), ModSeq: buf.ModSeq, Flags: flagStrings(buf.Flags)})
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return 0, fmt.Errorf("imapclient: fetching flags of %s: %w", f.Name, err)
+	}
+	return highest, s.store.Messages.UpdateFlags(ctx, f, updates)
 }

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	_ "github.com/emersion/go-message/charset" // decode every charset go-message knows
 	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decode every charset go-message knows
 )
 
 // maxPart bounds what is read of one MIME part for display.

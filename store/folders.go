@@ -60,8 +60,7 @@ func (s *Folders) Ensure(ctx context.Context, accountID int64, name, delimiter, 
 
 // List returns an account's folders with message and unread counts.
 func (s *Folders) List(ctx context.Context, accountID int64) ([]Folder, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+folderColumns+`,
-		(SELECT count(*) FROM messages m WHERE m.folder_id = f.id),
+	rows, err := s.pool.Query(ctx, `SELECT `+folderColumns+`, f.total,
 		(SELECT count(*) FROM messages m WHERE m.folder_id = f.id AND NOT m.seen)
 		FROM folders f WHERE f.account_id = $1 ORDER BY f.name`, accountID)
 	if err != nil {
@@ -130,8 +129,7 @@ const unreadFor = `(SELECT count(*) FROM messages m WHERE m.folder_id = f.id AND
 // ListFor returns an account's folders with their totals and what userID
 // has not read.
 func (s *Folders) ListFor(ctx context.Context, accountID, userID int64) ([]Folder, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+folderColumns+`,
-		(SELECT count(*) FROM messages m WHERE m.folder_id = f.id), `+unreadFor+`
+	rows, err := s.pool.Query(ctx, `SELECT `+folderColumns+`, f.total, `+unreadFor+`
 		FROM folders f WHERE f.account_id = $1 ORDER BY f.name`, accountID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to list folders: %w", err)

@@ -59,11 +59,10 @@ func (s *Users) AccountsOf(ctx context.Context, userID int64) ([]AccountSummary,
 		FROM memberships m
 		JOIN accounts a ON a.id = m.account_id
 		LEFT JOIN LATERAL (
-			SELECT count(*) FILTER (WHERE NOT msg.seen AND NOT EXISTS (
-					SELECT 1 FROM message_reads r WHERE r.user_id = $1 AND r.message_id = msg.id)) AS unread,
-				count(*) AS total
-			FROM folders f JOIN messages msg ON msg.folder_id = f.id
-			WHERE f.account_id = a.id AND f.name = 'INBOX'
+			SELECT (SELECT count(*) FROM messages msg WHERE msg.folder_id = f.id AND NOT msg.seen
+					AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.user_id = $1 AND r.message_id = msg.id)) AS unread,
+				f.total
+			FROM folders f WHERE f.account_id = a.id AND f.name = 'INBOX'
 		) c ON true
 		WHERE m.user_id = $1
 		ORDER BY a.name, a.id`, userID)
@@ -76,4 +75,16 @@ func (s *Users) AccountsOf(ctx context.Context, userID int64) ([]AccountSummary,
 		err := r.Scan(&a.ID, &a.Name, &a.Address, &a.IMAPAddr, &a.SMTPAddr, &a.TLS, &a.Username, &a.IsPEC, &a.InsecureSkipVerify, &a.TrashFolder, &a.UpdatedAt, &s.Role, &s.Unread, &s.Total)
 		return s, err
 	})
+}
+
+// AccountFor returns the account and the user's role on it in one query,
+// or ErrNotFound when the user holds no role there.
+func (s *Users) AccountFor(ctx context.Context, userID, accountID int64) (AccountSummary, error) {
+	var sum AccountSummary
+	a := &sum.Account
+	err := s.pool.QueryRow(ctx, `SELECT `+prefixed("a.", accountColumns)+`, m.role
+		FROM memberships m JOIN accounts a ON a.id = m.account_id
+		WHERE m.user_id = $1 AND m.account_id = $2`, userID, accountID).Scan(
+		&a.ID, &a.Name, &a.Address, &a.IMAPAddr, &a.SMTPAddr, &a.TLS, &a.Username, &a.IsPEC, &a.InsecureSkipVerify, &a.TrashFolder, &a.UpdatedAt, &sum.Role)
+	return sum, notFound(err)
 }

@@ -142,18 +142,24 @@ func (s *Messages) List(ctx context.Context, q ListQuery) ([]Row, *Cursor, error
 	default:
 		where = append(where, "m.pec_kind = "+arg(q.PEC))
 	}
-	sql := `SELECT m.id, m.account_id, a.name, f.name, m.uid, m.from_name, m.from_addr, m.to_addrs, m.subject,
+	// The page's ids first, then what each row shows: the per-row
+	// subqueries then run for 50 rows, not for every match.
+	sql := `WITH page AS (
+			SELECT m.id FROM messages m
+			WHERE ` + strings.Join(where, " AND ") + `
+			ORDER BY m.internal_date DESC, m.id DESC
+			LIMIT ` + strconv.Itoa(q.Limit+1) + `)
+		SELECT m.id, m.account_id, a.name, f.name, m.uid, m.from_name, m.from_addr, m.to_addrs, m.subject,
 			m.internal_date, m.size, m.has_attachments, m.pec_kind,
 			NOT m.seen AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.user_id = $1 AND r.message_id = m.id),
 			m.flagged,
 			CASE WHEN m.thread_key = '' THEN 1 ELSE
-				(SELECT count(*) FROM messages t WHERE t.account_id = m.account_id AND t.thread_key = m.thread_key) END
-		FROM messages m
+				(SELECT count(*) FROM messages t WHERE t.account_id = m.account_id AND t.thread_key = m.thread_key AND t.thread_key <> '') END
+		FROM page
+		JOIN messages m ON m.id = page.id
 		JOIN folders f ON f.id = m.folder_id
 		JOIN accounts a ON a.id = m.account_id
-		WHERE ` + strings.Join(where, " AND ") + `
-		ORDER BY m.internal_date DESC, m.id DESC
-		LIMIT ` + arg(q.Limit+1)
+		ORDER BY m.internal_date DESC, m.id DESC`
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: unable to list messages: %w", err)

@@ -292,3 +292,41 @@ func (s *Messages) CountByAccount(ctx context.Context) (map[int64]int64, error) 
 	}
 	return out, rows.Err()
 }
+
+// Insert writes headers known to be absent from the folder with COPY, the
+// fastest path for an initial sync. It announces the folder without ids
+// (listeners re-read it). On a conflict (the message arrived meanwhile) it
+// falls back to Upsert.
+func (s *Messages) Insert(ctx context.Context, f Folder, headers []Header) error {
+	if len(headers) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(headers))
+	for i := range headers {
+		h := &headers[i]
+		atts := []byte("[]")
+		if h.Attachments != nil {
+			atts, _ = json.Marshal(h.Attachments)
+		}
+		rows[i] = []any{f.AccountID, f.ID, int64(h.UID), int64(h.ModSeq), cleanAll(h.Flags), h.Seen(), hasFlag(h.Flags, `\Flagged`),
+			h.InternalDate, h.SentDate, h.Size, clean(h.Subject), clean(h.FromName), clean(h.FromAddr), clean(h.To),
+			clean(h.Cc), clean(h.ReplyTo), clean(h.MessageID), clean(h.InReplyTo), cleanAll(h.References),
+			len(h.Attachments) > 0, string(atts), h.PECKind, clean(h.PECRef), clean(h.threadKey())}
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"messages"}, []string{"account_id", "folder_id", "uid", "modseq", "flags", "seen", "flagged",
+			"internal_date", "sent_date", "size", "subject", "from_name", "from_addr", "to_addrs", "cc_addrs", "reply_to", "message_id",
+			"in_reply_to", "refs", "has_attachments", "attachments", "pec_kind", "pec_ref", "thread_key"}, pgx.CopyFromRows(rows))
+		if err != nil {
+			return err
+		}
+		return notify(ctx, tx, Change{Account: f.AccountID, Folder: f.Name, Kind: ChangeMessage})
+	})
+	if isUniqueViolation(err) {
+		return s.Upsert(ctx, f, headers)
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to cache messages: %w", err)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -47,6 +48,14 @@ func Connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: the database address is not valid: %w", err)
+	}
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "sportello"
+	}
+	// pgx's default (4 on this machine) queues a busy office's requests;
+	// each request holds a connection only for a few short queries.
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = 24
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

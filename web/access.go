@@ -25,8 +25,7 @@ func (s *Server) accountAccess(w http.ResponseWriter, r *http.Request) (*access,
 		s.fail(w, r, http.StatusNotFound, "Page not found.")
 		return nil, false
 	}
-	u := currentUser(r.Context())
-	role, err := s.store.Users.RoleOn(r.Context(), u.ID, id)
+	sum, err := s.store.Users.AccountFor(r.Context(), currentUser(r.Context()).ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, http.StatusNotFound, "Page not found.")
 		return nil, false
@@ -35,12 +34,7 @@ func (s *Server) accountAccess(w http.ResponseWriter, r *http.Request) (*access,
 		s.serverError(w, r, err)
 		return nil, false
 	}
-	a, err := s.store.Accounts.ByID(r.Context(), id)
-	if err != nil {
-		s.serverError(w, r, err)
-		return nil, false
-	}
-	return &access{store.AccountSummary{Account: a, Role: role}}, true
+	return &access{sum}, true
 }
 
 // messageAccess loads {msg} of the account the user may see; a message of

@@ -68,4 +68,3 @@ func cursorParam(r *http.Request) (*store.Cursor, bool) {
 	c, err := store.ParseCursor(v)
 	return c, err == nil
 }
-

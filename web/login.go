@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"sportello/store"
 	"sportello/views"
@@ -47,6 +48,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessions.Put(r.Context(), sessionUserID, u.ID)
+	s.sessions.Put(r.Context(), sessionSeen, time.Now().Unix())
 	if _, err := s.record(r, u.Email, store.Entry{Action: store.ActionLogin}); err != nil {
 		s.serverError(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"sportello/store"
 	"sportello/views"
@@ -57,7 +58,10 @@ func (s *Server) language(next http.Handler) http.Handler {
 	})
 }
 
-const sessionUserID = "user_id"
+const (
+	sessionUserID = "user_id"
+	sessionSeen   = "seen" // unix seconds of the last recorded activity
+)
 
 // requireUser loads the logged-in user afresh on every request, so a
 // removed user or a changed right takes effect at once.
@@ -67,6 +71,16 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 		if id == 0 {
 			s.toLogin(w, r)
 			return
+		}
+		now := time.Now().Unix()
+		seen := s.sessions.GetInt64(r.Context(), sessionSeen)
+		if now-seen > int64(sessionIdleTimeout/time.Second) {
+			_ = s.sessions.Destroy(r.Context())
+			s.toLogin(w, r)
+			return
+		}
+		if now-seen > int64(sessionTouch/time.Second) {
+			s.sessions.Put(r.Context(), sessionSeen, now)
 		}
 		u, err := s.store.Users.ByID(r.Context(), id)
 		if errors.Is(err, store.ErrNotFound) {

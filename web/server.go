@@ -58,11 +58,11 @@ type Options struct {
 
 // Server is the HTTP side of Sportello.
 type Server struct {
-	store    *store.Store
-	log      *slog.Logger
-	registry *prometheus.Registry
-	sync     SyncStatus
-	sessions *scs.SessionManager
+	store        *store.Store
+	log          *slog.Logger
+	registry     *prometheus.Registry
+	sync         SyncStatus
+	sessions     *scs.SessionManager
 	limits       *loginLimits
 	imap         *imapclient.Commands
 	bodyCacheMax int64
@@ -78,6 +78,9 @@ type Server struct {
 const (
 	sessionIdleTimeout = 12 * time.Hour
 	sessionLifetime    = 14 * 24 * time.Hour
+	// sessionTouch is how stale the recorded last activity may get before
+	// it is written again.
+	sessionTouch = 5 * time.Minute
 )
 
 // New builds a Server.
@@ -106,7 +109,8 @@ func New(o Options) *Server {
 	// the server runs the cleanup itself.
 	s.sessions = scs.New()
 	s.sessions.Store = pgxstore.NewWithCleanupInterval(o.Store.Pool, 0)
-	s.sessions.IdleTimeout = sessionIdleTimeout
+	// The idle timeout is enforced by requireUser: scs's own would write
+	// the session back on every request.
 	s.sessions.Lifetime = sessionLifetime
 	s.sessions.Cookie.Name = "sportello_session"
 	s.sessions.Cookie.HttpOnly = true

@@ -150,12 +150,32 @@ func (s *Server) Restart() {
 	s.start(bin)
 }
 
-// SetPassword adds a user or changes a password.
+// SetPassword adds a user or changes a password, and returns once Dovecot
+// accepts it (it rereads its password file on its own schedule).
 func (s *Server) SetPassword(user, password string) {
+	s.t.Helper()
 	s.mu.Lock()
 	s.users[user] = password
 	s.mu.Unlock()
 	s.writeUsers()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := imapclient.DialInsecure(s.Addr, nil)
+		if err == nil {
+			err = c.Login(user, password).Wait()
+			c.Close()
+		}
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("dovecottest: Dovecot never accepted the new password of %s: %v", user, err)
+		}
+		// Touch the file so its change is seen even within one second.
+		later := time.Now().Add(time.Second)
+		_ = os.Chtimes(filepath.Join(s.dir, "users"), later, later)
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (s *Server) writeUsers() {

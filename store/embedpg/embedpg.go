@@ -87,7 +87,8 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 		if err != nil {
 			return nil, errors.New("PostgreSQL refuses to run as root and there is no `postgres` system user: install the postgresql package, or run Sportello as an ordinary user")
 		}
-		if err := c.chownToOwner(dir); err != nil {
+		// The folder itself; what PostgreSQL made inside is its own already.
+		if err := c.chown(dir); err != nil {
 			return nil, err
 		}
 		if err := c.checkReachable(); err != nil {
@@ -161,15 +162,10 @@ func (c *Cluster) checkReachable() error {
 	}
 }
 
-func (c *Cluster) chownToOwner(dir string) error {
+func (c *Cluster) chown(path string) error {
 	uid, _ := strconv.Atoi(c.owner.Uid)
 	gid, _ := strconv.Atoi(c.owner.Gid)
-	return filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(path, uid, gid)
-	})
+	return os.Lchown(path, uid, gid)
 }
 
 func (c *Cluster) dataDir() string { return filepath.Join(c.dir, "data") }
@@ -207,7 +203,7 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		return err
 	}
 	if c.owner != nil {
-		if err := c.chownToOwner(c.dir); err != nil {
+		if err := c.chown(c.dataDir()); err != nil {
 			return err
 		}
 	}
@@ -240,7 +236,7 @@ func (c *Cluster) start(ctx context.Context) error {
 		f, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err == nil {
 			f.Close()
-			_ = c.chownToOwner(logFile)
+			_ = c.chown(logFile)
 		}
 	}
 	out, err := c.command(ctx, "pg_ctl", "start", "-w", "-t", "60", "-D", c.dataDir(), "-l", logFile).CombinedOutput()
