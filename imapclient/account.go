@@ -45,6 +45,7 @@ type Account struct {
 	board  *statusBoard
 	m      *metrics
 	timing Timing
+	poke   chan struct{} // a request to poll now
 }
 
 func (a *Account) setState(state string, err error) {
@@ -223,6 +224,7 @@ func (a *Account) pollLoop(ctx context.Context, s *syncer) error {
 			return ctx.Err()
 		case <-s.c.Closed():
 			return errors.New("imapclient: the command connection closed")
+		case <-a.poke:
 		case <-time.After(a.timing.Poll):
 		}
 	}

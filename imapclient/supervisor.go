@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,6 +43,19 @@ type runner struct {
 	acct   store.Account
 	cancel context.CancelFunc
 	done   chan struct{}
+	poke   chan struct{}
+}
+
+// poke has an account's poller check its folders now.
+func (s *Supervisor) poke(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.running[id]; ok {
+		select {
+		case r.poke <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // NewSupervisor prepares a supervisor; Run starts it.
@@ -107,7 +121,7 @@ func (s *Supervisor) runOwned(ctx context.Context) error {
 		return err
 	}
 	defer listenConn.Close(context.WithoutCancel(ctx))
-	if _, err := listenConn.Exec(ctx, "LISTEN "+store.ChannelAccounts); err != nil {
+	if _, err := listenConn.Exec(ctx, "LISTEN "+store.ChannelAccounts+"; LISTEN "+store.ChannelSyncRequests); err != nil {
 		return err
 	}
 
@@ -121,9 +135,16 @@ func (s *Supervisor) runOwned(ctx context.Context) error {
 	go func() {
 		defer close(listening)
 		for {
-			if _, err := listenConn.WaitForNotification(ctx); err != nil {
+			n, err := listenConn.WaitForNotification(ctx)
+			if err != nil {
 				listenErr <- err
 				return
+			}
+			if n.Channel == store.ChannelSyncRequests {
+				if id, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
+					s.poke(id)
+				}
+				continue
 			}
 			select {
 			case changed <- struct{}{}:
@@ -202,8 +223,8 @@ func (s *Supervisor) reconcile(ctx context.Context, lockConn *pgx.Conn) error {
 
 func (s *Supervisor) start(ctx context.Context, a store.Account) *runner {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &runner{acct: a, cancel: cancel, done: make(chan struct{})}
-	acct := &Account{acct: a, store: s.store, log: s.log, board: s.board, m: s.m, timing: s.timing}
+	r := &runner{acct: a, cancel: cancel, done: make(chan struct{}), poke: make(chan struct{}, 1)}
+	acct := &Account{acct: a, store: s.store, log: s.log, board: s.board, m: s.m, timing: s.timing, poke: r.poke}
 	s.log.Info("syncing account", "account", a.Name, "imap", a.IMAPAddr)
 	go func() {
 		defer close(r.done)

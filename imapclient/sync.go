@@ -253,8 +253,15 @@ func (s *syncer) dropGone(ctx context.Context, f store.Folder, uids []uint32) er
 	if err != nil {
 		return err
 	}
+	ours, err := s.store.Messages.Expected(ctx, f.ID, uids)
+	if err != nil {
+		return err
+	}
 	uidValidity := int64(f.UIDValidity)
 	for _, m := range removed {
+		if ours[m.UID] {
+			continue // Sportello's own action, logged by whoever did it
+		}
 		uid := int64(m.UID)
 		acct := s.acct.ID
 		if _, err := s.store.Activity.Append(ctx, store.Entry{

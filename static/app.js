@@ -9,6 +9,12 @@
     }
   }, true);
 
+  // An undo offer disappears when its window has passed.
+  document.querySelectorAll("[data-expires]").forEach(function (el) {
+    var seconds = parseFloat(el.getAttribute("data-expires")) || 5;
+    setTimeout(function () { el.hidden = true; }, seconds * 1000);
+  });
+
   // Keyboard shortcuts on lists of messages (desktop).
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;

@@ -190,3 +190,13 @@ func (s *Accounts) Update(ctx context.Context, id int64, n NewAccount) (Account,
 	}
 	return a, tx.Commit(ctx)
 }
+
+// ChannelSyncRequests asks the process that syncs an account to check its
+// folders now (after Sportello moved mail there); the payload is the id.
+const ChannelSyncRequests = "sync_requested"
+
+// RequestSync asks for an early sync of an account's folders.
+func (s *Accounts) RequestSync(ctx context.Context, id int64) error {
+	_, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", ChannelSyncRequests, fmt.Sprint(id))
+	return err
+}

@@ -228,3 +228,63 @@ func (s *Activity) List(ctx context.Context, f ListFilter) ([]Entry, error) {
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
 }
+
+// Action is one logged action with its final outcome: the row written
+// before it, completed by the row written after (if any).
+type Action struct {
+	Entry
+	AccountName string
+}
+
+// ActionFilter narrows the account's log.
+type ActionFilter struct {
+	AccountID int64
+	Actor     string
+	Action    string
+	Since     *time.Time
+	Until     *time.Time
+	// One message: by Message-ID when it has one, else by folder and UID.
+	MessageID   string
+	Folder      string
+	UID         *int64
+	UIDValidity *int64
+	Limit       int
+}
+
+// Actions returns the log of an account, newest first, one row per action.
+func (s *Activity) Actions(ctx context.Context, f ActionFilter) ([]Action, error) {
+	if f.Limit <= 0 {
+		f.Limit = 500
+	}
+	rows, err := s.pool.Query(ctx, `SELECT a.seq, a.at, a.actor, a.remote_addr, a.user_agent, a.action, a.account_id, a.folder, a.uid,
+			a.uidvalidity, a.message_id, a.subject, a.sender, a.reason, coalesce(c.outcome, a.outcome),
+			coalesce(nullif(c.detail, ''), a.detail), coalesce(acc.name, '')
+		FROM activity a
+		LEFT JOIN LATERAL (SELECT outcome, detail FROM activity c WHERE c.completes = a.seq ORDER BY c.seq DESC LIMIT 1) c ON true
+		LEFT JOIN accounts acc ON acc.id = a.account_id
+		WHERE a.completes IS NULL AND a.account_id = $1
+			AND ($2 = '' OR a.actor ILIKE '%' || $2 || '%')
+			AND ($3 = '' OR a.action = $3)
+			AND ($4::timestamptz IS NULL OR a.at >= $4)
+			AND ($5::timestamptz IS NULL OR a.at < $5)
+			AND ($6 = '' OR a.message_id = $6)
+			AND ($7::bigint IS NULL OR (a.folder = $8 AND a.uid = $7 AND a.uidvalidity = $9))
+		ORDER BY a.seq DESC LIMIT $10`,
+		f.AccountID, f.Actor, f.Action, f.Since, f.Until, f.MessageID, f.UID, f.Folder, f.UIDValidity, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read the activity log: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Action, error) {
+		var a Action
+		e := &a.Entry
+		err := r.Scan(&e.Seq, &e.At, &e.Actor, &e.RemoteAddr, &e.UserAgent, &e.Action, &e.AccountID, &e.Folder, &e.UID,
+			&e.UIDValidity, &e.MessageID, &e.Subject, &e.Sender, &e.Reason, &e.Outcome, &e.Detail, &a.AccountName)
+		return a, err
+	})
+}
+
+// Size returns how many rows the whole log has and its size on disk.
+func (s *Activity) Size(ctx context.Context) (rows int64, bytes int64, err error) {
+	err = s.pool.QueryRow(ctx, "SELECT (SELECT seq FROM activity_head), pg_total_relation_size('activity')").Scan(&rows, &bytes)
+	return rows, bytes, err
+}

@@ -88,3 +88,23 @@ func (s *Users) AccountFor(ctx context.Context, userID, accountID int64) (Accoun
 		&a.ID, &a.Name, &a.Address, &a.IMAPAddr, &a.SMTPAddr, &a.TLS, &a.Username, &a.IsPEC, &a.InsecureSkipVerify, &a.TrashFolder, &a.UpdatedAt, &sum.Role)
 	return sum, notFound(err)
 }
+
+// Member is a user's role on an account.
+type Member struct {
+	User
+	Role string
+}
+
+// Members lists who holds a role on an account.
+func (s *Users) Members(ctx context.Context, accountID int64) ([]Member, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+prefixed("u.", userColumns)+`, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1 ORDER BY lower(u.email)`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list members: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) {
+		var m Member
+		err := r.Scan(&m.ID, &m.Email, &m.Name, &m.IsAdmin, &m.Locale, &m.TimeZone, &m.Role)
+		return m, err
+	})
+}

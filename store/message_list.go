@@ -92,7 +92,7 @@ func (s *Messages) List(ctx context.Context, q ListQuery) ([]Row, *Cursor, error
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	var where []string
+	where := []string{"NOT m.hidden"}
 	switch {
 	case q.FolderID != 0:
 		where = append(where, "m.folder_id = "+arg(q.FolderID))

@@ -21,6 +21,7 @@ import (
 
 	"sportello/demo"
 	"sportello/imapclient"
+	"sportello/imapclient/dovecottest"
 	"sportello/store"
 	"sportello/store/storetest"
 	"sportello/web"
@@ -28,10 +29,11 @@ import (
 
 // Office is a running demo office.
 type Office struct {
-	URL   string
-	Store *store.Store
-	Mail  *demo.Server
-	Sync  *imapclient.Supervisor
+	URL     string
+	Store   *store.Store
+	Mail    *demo.Server        // the demo office's mail server
+	Dovecot *dovecottest.Server // the Dovecot office's
+	Sync    *imapclient.Supervisor
 }
 
 // Logger is quiet unless the test runs verbose.
@@ -40,6 +42,12 @@ func Logger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// Office options.
+type Options struct {
+	// UndoWindow shortens the delete undo window (default 5 s).
+	UndoWindow time.Duration
 }
 
 // NewOffice starts the demo office and waits until both mailboxes are
@@ -55,28 +63,74 @@ func NewOffice(t testing.TB) *Office {
 	if err := demo.Seed(context.Background(), st, mailSrv); err != nil {
 		t.Fatal(err)
 	}
-	sup := imapclient.NewSupervisor(st, Logger(), nil, imapclient.Timing{
+	o := &Office{Store: st, Mail: mailSrv}
+	o.run(t, Options{})
+	o.WaitSynced(t, 12)
+	return o
+}
+
+// Passwords of the Dovecot office's mailboxes.
+var DovecotPasswords = map[string]string{"info@studio.test": "info-pw", "studio.rossi@pec.studio.test": "pec-pw"}
+
+// NewDovecotOffice is the demo office's people and roles on a real Dovecot,
+// each INBOX seeded with messages; the "phone" is Dovecot's Dial.
+func NewDovecotOffice(t testing.TB, messages map[string][][]byte, opts Options) *Office {
+	t.Helper()
+	st := storetest.New(t)
+	dc := dovecottest.Start(t, DovecotPasswords)
+	for addr, msgs := range messages {
+		dc.SeedMaildir(addr, "INBOX", msgs, nil)
+	}
+	ctx := context.Background()
+	ids := map[string]int64{}
+	for _, mb := range demo.Mailboxes {
+		a, err := st.Accounts.Create(ctx, store.NewAccount{Name: mb.Name, Address: mb.Address, IMAPAddr: dc.Addr, SMTPAddr: "127.0.0.1:25",
+			TLS: store.TLSNone, Password: DovecotPasswords[mb.Address], IsPEC: mb.PEC})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[mb.Address] = a.ID
+	}
+	for _, du := range demo.Users {
+		u, err := st.Users.Create(ctx, du.Email, du.Name, demo.Password, du.Admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for addr, role := range du.Roles {
+			if err := st.Users.Grant(ctx, u.ID, ids[addr], role); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	o := &Office{Store: st, Dovecot: dc}
+	o.run(t, opts)
+	o.WaitSynced(t, 12)
+	return o
+}
+
+// run starts the sync supervisor and the web server.
+func (o *Office) run(t testing.TB, opts Options) {
+	sup := imapclient.NewSupervisor(o.Store, Logger(), nil, imapclient.Timing{
 		Poll: 500 * time.Millisecond, IdleRestart: time.Minute, BackoffMin: 100 * time.Millisecond,
 		BackoffMax: time.Second, AuthRetry: time.Second,
 	})
+	sup.Rescan = 500 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); sup.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	commands := imapclient.NewCommands(st, Logger())
+	commands := imapclient.NewCommands(o.Store, Logger())
 	t.Cleanup(commands.Close)
-	srv := web.New(web.Options{Store: st, Logger: Logger(), Sync: statuses{sup}, IMAP: commands})
+	srv := web.New(web.Options{Store: o.Store, Logger: Logger(), Sync: statuses{sup}, IMAP: commands, UndoWindow: opts.UndoWindow})
 	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	o := &Office{URL: hs.URL, Store: st, Mail: mailSrv, Sync: sup}
-	o.WaitSynced(t)
-	return o
+	o.URL, o.Sync = hs.URL, sup
 }
 
 // WaitSynced waits until every account is idle with its folders cached.
-func (o *Office) WaitSynced(t testing.TB) {
+func (o *Office) WaitSynced(t testing.TB, folders int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -87,9 +141,9 @@ func (o *Office) WaitSynced(t testing.TB) {
 				idle++
 			}
 		}
-		var folders int
-		_ = o.Store.Pool.QueryRow(context.Background(), "SELECT count(*) FROM folders WHERE synced_at IS NOT NULL").Scan(&folders)
-		if idle == len(demo.Mailboxes) && folders >= 12 {
+		var synced int
+		_ = o.Store.Pool.QueryRow(context.Background(), "SELECT count(*) FROM folders WHERE synced_at IS NOT NULL").Scan(&synced)
+		if idle == len(demo.Mailboxes) && synced >= folders {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -50,6 +50,8 @@ type Mailbox struct {
 	AllInboxes bool
 	Reading    *Reading
 	Notice     string
+	CanManage  bool
+	UndoURL    string // POST here to undo the delete just made
 }
 
 // Reading is the message being read.
@@ -65,6 +67,13 @@ type Reading struct {
 	Problems      []string
 	CanManage     bool
 	BackURL       string
+	IsPEC         bool
+	InTrash       bool
+	ActionURL     string // POST ActionURL/{action}
+	MoveTargets   []FolderLink
+	Error         string // why the last action was refused
+	Reason        string // the reason typed before a refusal
+	HistoryURL    string
 }
 
 // MessageURL is the page of one message.
@@ -153,4 +162,20 @@ func attachmentName(a store.Attachment) string {
 		return "message.eml"
 	}
 	return "part " + a.Part + " (" + a.Type + ")"
+}
+
+func bulkURL(mb Mailbox) string {
+	if mb.Account == nil {
+		return ""
+	}
+	return fmt.Sprintf("/a/%d/bulk", mb.Account.ID)
+}
+
+func hasFlag(flags []string, flag string) bool {
+	for _, f := range flags {
+		if strings.EqualFold(f, flag) {
+			return true
+		}
+	}
+	return false
 }

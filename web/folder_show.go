@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -95,7 +96,10 @@ func (s *Server) mailbox(w http.ResponseWriter, r *http.Request, acc *access, fo
 		q.FolderID, q.AccountID = 0, acc.ID
 	}
 	applyFilters(filters, &q, p.Location)
-	mb := views.Mailbox{Account: &acc.AccountSummary, Folders: folderLinks(acc.ID, folders), Folder: folder.Name, Filters: filters}
+	mb := views.Mailbox{Account: &acc.AccountSummary, Folders: folderLinks(acc.ID, folders), Folder: folder.Name, Filters: filters, CanManage: acc.canManage()}
+	if undo := r.URL.Query().Get("undo"); undo != "" && acc.canManage() && len(splitIDs(undo)) > 0 {
+		mb.UndoURL = fmt.Sprintf("/a/%d/undo/%s", acc.ID, undo)
+	}
 	mb.Title = views.T(ctx, views.FolderLabel(folder.Name, folder.SpecialUse))
 	if filters.Server && filters.Q != "" && s.imap != nil {
 		// Mail whose body is not cached yet: ask the server too.

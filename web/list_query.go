@@ -45,6 +45,7 @@ func withCursor(r *http.Request, path string, next *store.Cursor) string {
 	}
 	q := r.URL.Query()
 	q.Del("fragment")
+	q.Del("undo")
 	q.Set("before", next.String())
 	return path + "?" + q.Encode()
 }
@@ -54,6 +55,7 @@ func listURL(r *http.Request, path string) string {
 	q := r.URL.Query()
 	q.Del("before")
 	q.Del("fragment")
+	q.Del("undo")
 	if len(q) == 0 {
 		return path
 	}

@@ -21,6 +21,12 @@ func (s *Server) messageShow(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.renderMessage(w, r, acc, m, http.StatusOK, "")
+}
+
+// renderMessage shows the message page; notice, if any, says what went
+// wrong with the last action (a PEC action without its reason, say).
+func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, acc *access, m *store.Message, status int, notice string) {
 	ctx := r.Context()
 	u := currentUser(ctx)
 	raw, err := s.rawMessage(ctx, m)
@@ -32,14 +38,16 @@ func (s *Server) messageShow(w http.ResponseWriter, r *http.Request) {
 	showImages := r.URL.Query().Get("images") == "1"
 	clean := mail.SanitizeHTML(parsed.HTML, parsed.Parts, partURL(m), showImages)
 
-	if err := s.store.Messages.MarkRead(ctx, u.ID, m.ID); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if acc.IsPEC {
-		if _, err := s.record(r, u.Email, messageEntry(store.ActionOpen, m)); err != nil {
+	if status == http.StatusOK {
+		if err := s.store.Messages.MarkRead(ctx, u.ID, m.ID); err != nil {
 			s.serverError(w, r, err)
 			return
+		}
+		if acc.IsPEC {
+			if _, err := s.record(r, u.Email, messageEntry(store.ActionOpen, m)); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
 		}
 	}
 	p, mb, ok := s.mailbox(w, r, acc, m.Folder)
@@ -56,9 +64,16 @@ func (s *Server) messageShow(w http.ResponseWriter, r *http.Request) {
 		Msg: m, BodyURL: bodyURL, RawURL: base + "/raw", PartURL: partURL(m), Attachments: m.Attachments,
 		BlockedImages: clean.BlockedImages, ShowImages: showImages, ImagesURL: base + "?images=1",
 		Problems: parsed.Problems, CanManage: acc.canManage(), BackURL: views.FolderURL(acc.ID, m.Folder),
+		IsPEC: acc.IsPEC, InTrash: acc.TrashFolder != "" && m.Folder == acc.TrashFolder, ActionURL: base,
+		Error: notice, Reason: r.PostFormValue("reason"), HistoryURL: fmt.Sprintf("/a/%d/activity?message=%d", acc.ID, m.ID),
+	}
+	for _, f := range mb.Folders {
+		if f.Name != m.Folder {
+			mb.Reading.MoveTargets = append(mb.Reading.MoveTargets, f)
+		}
 	}
 	p.Title = m.Subject
-	s.render(w, r, http.StatusOK, views.MailboxPage(p, mb))
+	s.render(w, r, status, views.MailboxPage(p, mb))
 }
 
 // messageEntry is an activity row about a message.

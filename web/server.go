@@ -54,6 +54,9 @@ type Options struct {
 	// BodyCacheMax is the largest message whose bytes are kept in
 	// PostgreSQL (default 10 MB).
 	BodyCacheMax int64
+	// UndoWindow is how long a delete can be undone before it reaches the
+	// server (default 5 s).
+	UndoWindow time.Duration
 }
 
 // Server is the HTTP side of Sportello.
@@ -66,6 +69,7 @@ type Server struct {
 	limits       *loginLimits
 	imap         *imapclient.Commands
 	bodyCacheMax int64
+	undoWindow   time.Duration
 	hub          *hub
 	closing      chan struct{} // closed by CloseStreams: ends SSE streams
 	closeOnce    sync.Once
@@ -105,6 +109,10 @@ func New(o Options) *Server {
 	if s.bodyCacheMax == 0 {
 		s.bodyCacheMax = 10 << 20
 	}
+	s.undoWindow = o.UndoWindow
+	if s.undoWindow == 0 {
+		s.undoWindow = 5 * time.Second
+	}
 	// pgxstore's own cleanup goroutine cannot be stopped without a race;
 	// the server runs the cleanup itself.
 	s.sessions = scs.New()
@@ -121,9 +129,10 @@ func New(o Options) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	s.stopped.Add(2)
+	s.stopped.Add(3)
 	go func() { defer s.stopped.Done(); s.cleanSessions(ctx) }()
 	go func() { defer s.stopped.Done(); s.listen(ctx) }()
+	go func() { defer s.stopped.Done(); s.runScheduled(ctx) }()
 	return s
 }
 
@@ -182,6 +191,13 @@ func (s *Server) Handler() http.Handler {
 				r.Get("/m/{msg}/body", s.messageBody)
 				r.Get("/m/{msg}/raw", s.messageRaw)
 				r.Get("/m/{msg}/part/{part}", s.messagePart)
+				r.Post("/m/{msg}/{action}", s.messageAction)
+				r.Post("/bulk", s.bulkAction)
+				r.Post("/undo/{pending}", s.undo)
+				r.Get("/activity", s.activityShow)
+				r.Get("/members", s.membersShow)
+				r.Post("/members", s.memberGrant)
+				r.Post("/members/{user}/revoke", s.memberRevoke)
 			})
 		})
 	})
