@@ -294,4 +294,3 @@ func (s *Server) runOne(ctx context.Context, pa store.PendingAction) {
 		s.log.Warn("scheduled action not cleared", "action", pa.ID, "err", err)
 	}
 }
-

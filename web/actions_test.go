@@ -120,10 +120,10 @@ func TestReaderCannotChangeTheMailbox(t *testing.T) {
 		fmt.Sprintf("%s/m/%d/expunge", base, id): {"confirm": {"yes"}},
 		fmt.Sprintf("%s/m/%d/move", base, id):    {"folder": {"Archive"}},
 		fmt.Sprintf("%s/m/%d/flag", base, id):    {"flag": {"seen"}, "on": {"1"}},
-		base + "/bulk":                            {"ids": {fmt.Sprint(id)}, "action": {"delete"}},
-		base + "/undo/1":                          {},
-		base + "/members":                         {"email": {"marco@studio.test"}, "role": {"manager"}},
-		base + "/members/1/revoke":                {},
+		base + "/bulk":                           {"ids": {fmt.Sprint(id)}, "action": {"delete"}},
+		base + "/undo/1":                         {},
+		base + "/members":                        {"email": {"marco@studio.test"}, "role": {"manager"}},
+		base + "/members/1/revoke":               {},
 	}
 	for u, form := range forms {
 		if got := post(t, marco, u, form).StatusCode; got != http.StatusForbidden {
