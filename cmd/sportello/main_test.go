@@ -283,3 +283,37 @@ func waitForBody(t *testing.T, url, want string) string {
 	t.Fatalf("%s never contained %q; last: %s", url, want, last)
 	return ""
 }
+
+func TestAuditVerifyFindsTampering(t *testing.T) {
+	dsn := storetest.NewDSN(t)
+	env := []string{"DATABASE_URL=" + dsn, "SPORTELLO_DATA=" + t.TempDir()}
+	sportello(t, env, "pw\n", "user", "add", "--email", "giulia@studio.test", "--name", "Giulia")
+	for _, addr := range []string{"info@studio.test", "pec@studio.test"} {
+		if r := sportello(t, env, "pw\n", "account", "add", "--name", addr, "--address", addr, "--imap", "127.0.0.1:1", "--smtp", "127.0.0.1:1"); r.err != nil {
+			t.Fatal(r.stderr)
+		}
+	}
+	sportello(t, env, "", "grant", "--user", "giulia@studio.test", "--account", "1", "--role", "manager")
+	r := sportello(t, env, "", "audit", "verify")
+	if r.err != nil || !strings.Contains(r.stdout, "intact: 3 rows") {
+		t.Fatalf("audit verify on an intact log: %v %q %q", r.err, r.stdout, r.stderr)
+	}
+	head := sportello(t, env, "", "audit", "head")
+	if head.err != nil || !strings.HasPrefix(head.stdout, "3 ") {
+		t.Fatalf("audit head: %q", head.stdout)
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `ALTER TABLE activity DISABLE TRIGGER activity_append_only;
+		UPDATE activity SET detail = 'account added: someone-else@studio.test' WHERE seq = 2;
+		ALTER TABLE activity ENABLE TRIGGER activity_append_only`); err != nil {
+		t.Fatal(err)
+	}
+	r = sportello(t, env, "", "audit", "verify")
+	if r.err == nil || !strings.Contains(r.stderr, "broken at row 2") {
+		t.Fatalf("audit verify after tampering: %v %q", r.err, r.stderr)
+	}
+}
