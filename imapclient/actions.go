@@ -131,3 +131,21 @@ func (c *Commands) SetFlag(ctx context.Context, accountID int64, folder string, 
 		return nil
 	})
 }
+
+// Append stores a message in a folder (the Sent copy) with flags, and
+// returns its UID when the server says (UIDPLUS).
+func (c *Commands) Append(ctx context.Context, accountID int64, folder string, raw []byte, flags ...imap.Flag) error {
+	return c.with(ctx, accountID, func(cl *imapclient.Client) error {
+		cmd := cl.Append(folder, int64(len(raw)), &imap.AppendOptions{Flags: flags})
+		if _, err := cmd.Write(raw); err != nil {
+			return fmt.Errorf("imapclient: append to %s: %w", folder, err)
+		}
+		if err := cmd.Close(); err != nil {
+			return fmt.Errorf("imapclient: append to %s: %w", folder, err)
+		}
+		if _, err := cmd.Wait(); err != nil {
+			return fmt.Errorf("imapclient: append to %s: %w", folder, err)
+		}
+		return nil
+	})
+}

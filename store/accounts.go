@@ -94,8 +94,8 @@ func (s *Accounts) Create(ctx context.Context, n NewAccount) (Account, error) {
 	}
 	defer tx.Rollback(ctx)
 	a, err := scanAccount(tx.QueryRow(ctx, `INSERT INTO accounts
-		(name, address, imap_addr, smtp_addr, tls_mode, username, password_sealed, is_pec, insecure_skip_verify)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+accountColumns,
+		(name, address, imap_addr, smtp_addr, tls_mode, username, password_sealed, is_pec, insecure_skip_verify, send_per_minute)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $8 THEN 6 ELSE 0 END) RETURNING `+accountColumns,
 		n.Name, n.Address, n.IMAPAddr, n.SMTPAddr, n.TLS, n.Username, s.sealer.Seal([]byte(n.Password)), n.IsPEC, n.InsecureSkipVerify))
 	if isUniqueViolation(err) {
 		return Account{}, fmt.Errorf("%w: an account for %s", ErrDuplicate, n.Address)

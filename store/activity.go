@@ -75,11 +75,26 @@ type Activity struct {
 // Append writes e at the head of the chain and returns its sequence number.
 // Writers from any process serialize on the chain head row.
 func (s *Activity) Append(ctx context.Context, e Entry) (int64, error) {
+	var seq int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		seq, err = appendTx(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: unable to append to the activity log: %w", err)
+	}
+	return seq, nil
+}
+
+// appendTx appends within the caller's transaction, so the row and the
+// change it records commit together.
+func appendTx(ctx context.Context, tx pgx.Tx, e Entry) (int64, error) {
 	if e.Outcome == "" {
 		e.Outcome = OutcomeOK
 	}
 	var seq int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := func() error {
 		var prev []byte
 		if err := tx.QueryRow(ctx, "SELECT seq, hash FROM activity_head FOR UPDATE").Scan(&seq, &prev); err != nil {
 			return err
@@ -98,11 +113,8 @@ func (s *Activity) Append(ctx context.Context, e Entry) (int64, error) {
 		}
 		_, err := tx.Exec(ctx, "UPDATE activity_head SET seq = $1, hash = $2", e.Seq, e.Hash)
 		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: unable to append to the activity log: %w", err)
-	}
-	return seq, nil
+	}()
+	return seq, err
 }
 
 // chainHash is SHA-256(previous hash || canonical content). The canonical

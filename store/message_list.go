@@ -202,6 +202,7 @@ type Message struct {
 	Attachments []Attachment
 	PECRef      string
 	ThreadKey   string
+	References  []string
 }
 
 // ByID returns a message of an account. A message of another account is
@@ -214,12 +215,12 @@ func (s *Messages) ByID(ctx context.Context, userID, accountID, id int64) (*Mess
 			m.subject, m.internal_date, m.size, m.has_attachments, m.pec_kind,
 			NOT m.seen AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.user_id = $1 AND r.message_id = m.id),
 			m.flagged, f.id, f.uidvalidity, m.cc_addrs, m.reply_to, m.message_id, m.in_reply_to, m.sent_date, m.flags,
-			m.attachments, m.pec_ref, m.thread_key
+			m.attachments, m.pec_ref, m.thread_key, m.refs
 		FROM messages m JOIN folders f ON f.id = m.folder_id JOIN accounts a ON a.id = m.account_id
 		WHERE m.account_id = $2 AND m.id = $3`, userID, accountID, id).Scan(
 		&m.ID, &m.AccountID, &m.AccountName, &m.Folder, &uid, &m.FromName, &m.FromAddr, &m.To, &m.Subject, &m.Date,
 		&m.Size, &m.HasAttachments, &m.PECKind, &m.Unread, &m.Flagged, &m.FolderID, &uidValidity, &m.Cc, &m.ReplyTo,
-		&m.MessageID, &m.InReplyTo, &m.SentDate, &m.Flags, &atts, &m.PECRef, &m.ThreadKey)
+		&m.MessageID, &m.InReplyTo, &m.SentDate, &m.Flags, &atts, &m.PECRef, &m.ThreadKey, &m.References)
 	if err != nil {
 		return nil, notFound(err)
 	}

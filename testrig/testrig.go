@@ -48,6 +48,8 @@ func Logger() *slog.Logger {
 type Options struct {
 	// UndoWindow shortens the delete undo window (default 5 s).
 	UndoWindow time.Duration
+	// RetryBase shortens the SMTP retry delay.
+	RetryBase time.Duration
 }
 
 // NewOffice starts the demo office and waits until both mailboxes are
@@ -122,7 +124,8 @@ func (o *Office) run(t testing.TB, opts Options) {
 
 	commands := imapclient.NewCommands(o.Store, Logger())
 	t.Cleanup(commands.Close)
-	srv := web.New(web.Options{Store: o.Store, Logger: Logger(), Sync: statuses{sup}, IMAP: commands, UndoWindow: opts.UndoWindow})
+	srv := web.New(web.Options{Store: o.Store, Logger: Logger(), Sync: statuses{sup}, IMAP: commands, UndoWindow: opts.UndoWindow,
+		SenderTick: 100 * time.Millisecond, RetryBase: opts.RetryBase})
 	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

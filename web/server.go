@@ -57,6 +57,11 @@ type Options struct {
 	// UndoWindow is how long a delete can be undone before it reaches the
 	// server (default 5 s).
 	UndoWindow time.Duration
+	// SenderTick is how often the outbox is checked (default 1 s).
+	SenderTick time.Duration
+	// RetryBase is the first retry delay after a transient SMTP failure
+	// (default 2 s; it doubles with each attempt).
+	RetryBase time.Duration
 }
 
 // Server is the HTTP side of Sportello.
@@ -70,6 +75,9 @@ type Server struct {
 	imap         *imapclient.Commands
 	bodyCacheMax int64
 	undoWindow   time.Duration
+	senderTick   time.Duration
+	retryBase    time.Duration
+	sendNow      chan struct{}
 	hub          *hub
 	closing      chan struct{} // closed by CloseStreams: ends SSE streams
 	closeOnce    sync.Once
@@ -113,6 +121,14 @@ func New(o Options) *Server {
 	if s.undoWindow == 0 {
 		s.undoWindow = 5 * time.Second
 	}
+	s.senderTick, s.sendNow = o.SenderTick, make(chan struct{}, 1)
+	if s.senderTick == 0 {
+		s.senderTick = time.Second
+	}
+	s.retryBase = o.RetryBase
+	if s.retryBase == 0 {
+		s.retryBase = 2 * time.Second
+	}
 	// pgxstore's own cleanup goroutine cannot be stopped without a race;
 	// the server runs the cleanup itself.
 	s.sessions = scs.New()
@@ -129,10 +145,11 @@ func New(o Options) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	s.stopped.Add(3)
+	s.stopped.Add(4)
 	go func() { defer s.stopped.Done(); s.cleanSessions(ctx) }()
 	go func() { defer s.stopped.Done(); s.listen(ctx) }()
 	go func() { defer s.stopped.Done(); s.runScheduled(ctx) }()
+	go func() { defer s.stopped.Done(); s.runSender(ctx) }()
 	return s
 }
 
@@ -195,6 +212,11 @@ func (s *Server) Handler() http.Handler {
 				r.Post("/bulk", s.bulkAction)
 				r.Post("/undo/{pending}", s.undo)
 				r.Get("/activity", s.activityShow)
+				r.Get("/compose", s.composeForm)
+				r.Post("/outbox", s.outboxSend)
+				r.Get("/outbox", s.outboxShow)
+				r.Post("/outbox/{id}/retry", s.outboxRetry)
+				r.Post("/outbox/{id}/discard", s.outboxDiscard)
 				r.Get("/members", s.membersShow)
 				r.Post("/members", s.memberGrant)
 				r.Post("/members/{user}/revoke", s.memberRevoke)
