@@ -87,8 +87,9 @@ func BenchmarkNewMailLatency(b *testing.B) {
 	for sup.Statuses()[acct.ID].State != imapclient.StateIdle {
 		time.Sleep(10 * time.Millisecond)
 	}
-	// The bare IDLE client, on INBOX read-only as Sportello's is (Dovecot
-	// notifies read-write sessions sooner).
+	// The bare IDLE client, on INBOX read-only as Sportello's is. Dovecot
+	// waits ~500 ms before it tells any IDLE session; deliveries a second
+	// apart keep its timers from lining up by chance.
 	bare := make(chan time.Time, 100)
 	idler, err := goimapclient.DialInsecure(dc.Addr, &goimapclient.Options{UnilateralDataHandler: &goimapclient.UnilateralDataHandler{
 		Mailbox: func(d *goimapclient.UnilateralDataMailbox) {
@@ -141,9 +142,9 @@ func BenchmarkNewMailLatency(b *testing.B) {
 		ours = append(ours, got)
 		theirs = append(theirs, bareAt.Sub(start))
 		internal = append(internal, sup.Statuses()[acct.ID].LastEventToCache)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
-	report("new mail: IDLE EXISTS received → row in PostgreSQL: p50 %s, p99 %s (budget p50 < 100 ms, p99 < 500 ms); delivery → row: p50 %s, p99 %s; a bare IDLE client (read-only, like Sportello's) on the same Dovecot is told after p50 %s (budget: within 100 ms p50 of it; Dovecot holds notices to read-only sessions ~500 ms)",
+	report("new mail: IDLE EXISTS received → row in PostgreSQL: p50 %s, p99 %s (budget p50 < 100 ms, p99 < 500 ms); delivery → row: p50 %s, p99 %s; a bare IDLE client on the same Dovecot is told after p50 %s (budget: within 100 ms p50 of the bare client; issue 3 asks delivery → row p50 < 300 ms, below Dovecot's own 500 ms IDLE delay)",
 		pct(internal, 50), pct(internal, 99), pct(ours, 50), pct(ours, 99), pct(theirs, 50))
 }
 

@@ -58,11 +58,12 @@ type listed struct {
 // folders appear, renamed ones keep their messages (same UIDVALIDITY), and
 // deleted ones disappear.
 func (s *syncer) syncFolderList(ctx context.Context) (map[string]listed, error) {
-	found, err := s.listFolders(ctx)
+	// The cache as it was before this LIST: listFolders records new names.
+	cached, err := s.store.Folders.List(ctx, s.acct.ID)
 	if err != nil {
 		return nil, err
 	}
-	cached, err := s.store.Folders.List(ctx, s.acct.ID)
+	found, err := s.listFolders(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -344,6 +344,27 @@ func TestChangesByAnotherClientReachTheCache(t *testing.T) {
 		_, err := w.store.Folders.ByName(context.Background(), w.account.ID, "Clienti")
 		return err == nil
 	})
+	// Renamed on the server: same folder, its messages kept.
+	if _, err := phone.Move(imap.UIDSetNum(8), "Clienti").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the message filed in Clienti", func() bool { return w.count("Clienti") == 1 })
+	before, _ := w.store.Folders.ByName(context.Background(), w.account.ID, "Clienti")
+	if err := phone.Rename("Clienti", "Clienti attivi", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the rename", func() bool {
+		f, err := w.store.Folders.ByName(context.Background(), w.account.ID, "Clienti attivi")
+		return err == nil && f.ID == before.ID && w.count("Clienti attivi") == 1
+	})
+	// Deleted on the server: gone from the cache.
+	if err := phone.Delete("Clienti attivi").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the deleted folder to go", func() bool {
+		_, err := w.store.Folders.ByName(context.Background(), w.account.ID, "Clienti attivi")
+		return err == store.ErrNotFound
+	})
 }
 
 func TestUIDValidityChangeDropsAndResyncs(t *testing.T) {

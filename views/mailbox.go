@@ -52,6 +52,7 @@ type Mailbox struct {
 	Notice     string
 	CanManage  bool
 	UndoURL    string // POST here to undo the delete just made
+	InTrash    bool
 }
 
 // Reading is the message being read.

@@ -330,3 +330,40 @@ func TestActivityCSV(t *testing.T) {
 		t.Fatalf("CSV rows (newest first) %v", records[1:])
 	}
 }
+
+func TestEmptyTrash(t *testing.T) {
+	o := actionsOffice(t)
+	info := o.Account(t, "info@studio.test")
+	giulia := o.Client(t, "giulia@studio.test")
+	base := fmt.Sprintf("%s/a/%d", o.URL, info.ID)
+	for _, subject := range []string{"Pratica 1", "Pratica 2"} {
+		post(t, giulia, fmt.Sprintf("%s/m/%d/delete", base, cachedID(t, o, info.ID, "INBOX", subject)), nil)
+	}
+	waitServer(t, "two messages in Trash", func() bool { return len(onServer(t, o, "info@studio.test", "Trash")) == 2 })
+	cachedID(t, o, info.ID, "Trash", "Pratica 2")
+	cachedID(t, o, info.ID, "Trash", "Pratica 1")
+	if code := post(t, giulia, base+"/empty-trash", nil).StatusCode; code != http.StatusBadRequest {
+		t.Fatalf("empty trash without confirm answered %d", code)
+	}
+	if code := post(t, o.Client(t, "marco@studio.test"), base+"/empty-trash", url.Values{"confirm": {"yes"}}).StatusCode; code != http.StatusForbidden {
+		t.Fatalf("a reader emptying the Trash got %d", code)
+	}
+	if code := post(t, giulia, base+"/empty-trash", url.Values{"confirm": {"yes"}}).StatusCode; code != http.StatusSeeOther {
+		t.Fatalf("empty trash answered %d", code)
+	}
+	if left := onServer(t, o, "info@studio.test", "Trash"); len(left) != 0 {
+		t.Fatalf("the Trash still holds %v", left)
+	}
+	if inbox := onServer(t, o, "info@studio.test", "INBOX"); len(inbox) != 6 {
+		t.Fatalf("emptying the Trash touched INBOX: %v", inbox)
+	}
+	n := 0
+	for _, a := range actionRows(t, o, info.ID) {
+		if a.Action == "expunge" && a.Outcome == "ok" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d expunge rows, want one per message", n)
+	}
+}

@@ -96,7 +96,8 @@ func (s *Server) mailbox(w http.ResponseWriter, r *http.Request, acc *access, fo
 		q.FolderID, q.AccountID = 0, acc.ID
 	}
 	applyFilters(filters, &q, p.Location)
-	mb := views.Mailbox{Account: &acc.AccountSummary, Folders: folderLinks(acc.ID, folders), Folder: folder.Name, Filters: filters, CanManage: acc.canManage()}
+	mb := views.Mailbox{Account: &acc.AccountSummary, Folders: folderLinks(acc.ID, folders), Folder: folder.Name, Filters: filters, CanManage: acc.canManage(),
+		InTrash: folder.Name == acc.TrashFolder}
 	if undo := r.URL.Query().Get("undo"); undo != "" && acc.canManage() && len(splitIDs(undo)) > 0 {
 		mb.UndoURL = fmt.Sprintf("/a/%d/undo/%s", acc.ID, undo)
 	}

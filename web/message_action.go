@@ -151,3 +151,54 @@ func splitIDs(s string) []int64 {
 	}
 	return out
 }
+
+// emptyTrash deletes forever every message in the account's Trash: each
+// one logged, each removed by UID (never a bare EXPUNGE).
+func (s *Server) emptyTrash(w http.ResponseWriter, r *http.Request) {
+	acc, ok := s.managerAccess(w, r)
+	if !ok {
+		return
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		s.fail(w, r, http.StatusBadRequest, "Deleting forever needs confirmation (confirm=yes).")
+		return
+	}
+	if acc.TrashFolder == "" {
+		s.fail(w, r, http.StatusConflict, "This mailbox has no Trash folder, so nothing can be moved there.")
+		return
+	}
+	trash, err := s.store.Folders.ByName(r.Context(), acc.ID, acc.TrashFolder)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	req := actionRequest{Action: "expunge", Confirm: true, Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	u := currentUser(r.Context())
+	for {
+		rows, _, err := s.store.Messages.List(r.Context(), store.ListQuery{UserID: u.ID, FolderID: trash.ID, Limit: 100})
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if len(rows) == 0 {
+			break
+		}
+		for _, row := range rows {
+			m, err := s.store.Messages.ByID(r.Context(), u.ID, acc.ID, row.ID)
+			if err != nil {
+				continue // gone meanwhile
+			}
+			if err := s.check(r.Context(), acc, m, req); err != nil {
+				status, msg := actionFailure(err)
+				s.fail(w, r, status, msg)
+				return
+			}
+			if _, err := s.perform(r, acc, m, req); err != nil {
+				status, msg := actionFailure(err)
+				s.fail(w, r, status, msg)
+				return
+			}
+		}
+	}
+	http.Redirect(w, r, views.FolderURL(acc.ID, acc.TrashFolder), http.StatusSeeOther)
+}

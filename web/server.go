@@ -210,6 +210,7 @@ func (s *Server) Handler() http.Handler {
 				r.Get("/m/{msg}/part/{part}", s.messagePart)
 				r.Post("/m/{msg}/{action}", s.messageAction)
 				r.Post("/bulk", s.bulkAction)
+				r.Post("/empty-trash", s.emptyTrash)
 				r.Post("/undo/{pending}", s.undo)
 				r.Get("/activity", s.activityShow)
 				r.Get("/compose", s.composeForm)

@@ -11,14 +11,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
 type config struct {
-	Addr        string
-	DatabaseURL string
-	DataDir     string
-	SecretKey   string
+	Addr         string
+	DatabaseURL  string
+	DataDir      string
+	SecretKey    string
+	BodyCacheMax int64 // bytes; 0 means the default
 }
 
 func loadConfig() config {
@@ -33,6 +35,9 @@ func loadConfig() config {
 	}
 	if c.DataDir == "" {
 		c.DataDir = "data"
+	}
+	if mb, err := strconv.ParseInt(os.Getenv("SPORTELLO_BODY_CACHE_MB"), 10, 64); err == nil && mb > 0 {
+		c.BodyCacheMax = mb << 20
 	}
 	return c
 }

@@ -40,7 +40,7 @@ func demoCmd(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err := demo.Seed(ctx, db.store, mailSrv); err != nil {
 		return err
 	}
-	return runServer(ctx, db, ln, func(url string) {
+	return runServer(ctx, cfg, db, ln, func(url string) {
 		fmt.Fprintf(stdout, `
 Sportello demo is running: %s
 

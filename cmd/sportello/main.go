@@ -33,6 +33,7 @@ Environment:
   DATABASE_URL          PostgreSQL; without it, an embedded cluster under SPORTELLO_DATA
   SPORTELLO_DATA        data folder (default ./data)
   SPORTELLO_SECRET_KEY  key for stored mailbox passwords (default: SPORTELLO_DATA/secret.key)
+  SPORTELLO_BODY_CACHE_MB  largest message kept in the body cache, in MB (default 10)
 `
 
 // errUsage marks a command line that does not parse; usage was printed.

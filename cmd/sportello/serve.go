@@ -40,14 +40,14 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	defer db.close(ctx)
-	return runServer(ctx, db, ln, func(url string) {
+	return runServer(ctx, cfg, db, ln, func(url string) {
 		fmt.Fprintf(stdout, "Sportello is listening on %s\n", url)
 	})
 }
 
 // runServer runs the HTTP server and the mailbox sync until ctx ends;
 // ready is called with the URL once requests are answered.
-func runServer(ctx context.Context, db *database, ln net.Listener, ready func(url string)) error {
+func runServer(ctx context.Context, cfg config, db *database, ln net.Listener, ready func(url string)) error {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -56,7 +56,8 @@ func runServer(ctx context.Context, db *database, ln net.Listener, ready func(ur
 
 	commands := imapclient.NewCommands(db.store, slog.Default())
 	defer commands.Close()
-	srv := web.New(web.Options{Store: db.store, Logger: slog.Default(), Registry: registry, Sync: sync, IMAP: commands})
+	srv := web.New(web.Options{Store: db.store, Logger: slog.Default(), Registry: registry, Sync: sync, IMAP: commands,
+		BodyCacheMax: cfg.BodyCacheMax})
 	defer srv.Close()
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),
