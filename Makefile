@@ -5,6 +5,7 @@ GO        ?= go
 BIN       := bin/sportello
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 VENDOR    := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.js
+# axe-core is a test tool: the browser tests inject it from node_modules.
 GOFILES   := $(shell find . -name '*.go' -not -path './node_modules/*')
 
 # ensure-packages installs the Debian packages given that are missing.
@@ -36,8 +37,9 @@ test-packages:
 # Third-party browser code comes from the npm registry (package-lock.json)
 # and is copied into static/vendor, which git ignores.
 static: $(VENDOR)
-$(VENDOR): package.json package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+$(VENDOR): node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/htmx-ext-sse/dist/sse.js static/vendor/htmx-ext-sse.js

@@ -251,3 +251,38 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 	_ = os.MkdirAll(dir, 0o755)
 	_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 }
+
+// axeSource is axe-core's script, installed from the npm registry by
+// `make test` (package.json's devDependencies).
+func axeSource(t testing.TB) string {
+	dir, _ := os.Getwd()
+	for d := dir; d != "/"; d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "node_modules", "axe-core", "axe.min.js")); err == nil {
+			return string(b)
+		}
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			break
+		}
+	}
+	storetest.Missing(t, "axe-core (npm ci installs it)", os.ErrNotExist)
+	return ""
+}
+
+// AxeViolations runs axe-core on the current page and returns its
+// critical and serious violations, one line each.
+func AxeViolations(t testing.TB, ctx context.Context) []string {
+	t.Helper()
+	src := axeSource(t)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](src+";true")); err != nil {
+		t.Fatalf("testrig: loading axe-core: %v", err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async () => {
+		const r = await axe.run(document, {iframes: false, resultTypes: ["violations"], runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+		return r.violations.filter(v => v.impact === "critical" || v.impact === "serious")
+			.map(v => v.impact + " " + v.id + ": " + v.nodes.map(n => n.target.join(" ")).slice(0, 3).join(", "));
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("testrig: running axe-core: %v", err)
+	}
+	return out
+}
