@@ -3,12 +3,14 @@ package imapclient
 import (
 	"context"
 	"fmt"
+	netmail "net/mail"
 	"slices"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"sportello/mail"
 	"sportello/store"
 )
 
@@ -171,6 +173,7 @@ func (s *syncer) fetch(ctx context.Context, f store.Folder, set imap.UIDSet, con
 			}
 			if err == nil {
 				s.metrics.fetched.WithLabelValues(s.acct.Name).Add(float64(len(batch)))
+				err = s.store.Contacts().Collect(ctx, senders(batch, s.acct.IsPEC))
 			}
 		}
 		written <- err
@@ -347,4 +350,23 @@ func (s *syncer) syncFlagsSince(ctx context.Context, f store.Folder, modSeq uint
 		return 0, fmt.Errorf("imapclient: fetching flags of %s: %w", f.Name, err)
 	}
 	return highest, s.store.Messages.UpdateFlags(ctx, f, updates)
+}
+
+// senders are the people who wrote these messages, for the address book.
+// A PEC envelope comes from the provider: its Reply-To is the person.
+func senders(batch []store.Header, pec bool) []store.Seen {
+	out := make([]store.Seen, 0, len(batch))
+	for _, h := range batch {
+		if h.PECKind == mail.PECEnvelope {
+			if a, err := netmail.ParseAddress(h.ReplyTo); err == nil {
+				out = append(out, store.Seen{Email: a.Address, Name: a.Name, PEC: true})
+			}
+			continue
+		}
+		if h.PECKind != "" {
+			continue // receipts come from the provider
+		}
+		out = append(out, store.Seen{Email: h.FromAddr, Name: h.FromName, PEC: pec})
+	}
+	return out
 }

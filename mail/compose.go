@@ -1,12 +1,14 @@
 package mail
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ type Draft struct {
 	To, Cc, Bcc []*mail.Address
 	Subject     string
 	Text        string
+	Formatted   bool     // Text uses the marks of FormattedToHTML
 	InReplyTo   string   // Message-ID (without <>) of the message replied to
 	References  []string // without <>
 	Attachments []Attachment
@@ -111,7 +114,11 @@ func Build(d Draft) ([]byte, error) {
 	}
 	var hh gomail.InlineHeader
 	hh.Set("Content-Type", "text/html; charset=utf-8")
-	html := `<!DOCTYPE html><html><body>` + TextToHTML(text) + `</body></html>`
+	body := TextToHTML(text)
+	if d.Formatted {
+		body = FormattedToHTML(text)
+	}
+	html := `<!DOCTYPE html><html><body>` + body + `</body></html>`
 	if err := writePart(tw, hh, html); err != nil {
 		return nil, err
 	}
@@ -179,4 +186,13 @@ func Quote(text string) string {
 		lines[i] = "> " + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+// HeaderOf reads the header of a raw message (what can be read of it).
+func HeaderOf(raw []byte) textproto.MIMEHeader {
+	h, _ := textproto.NewReader(bufio.NewReader(bytes.NewReader(raw))).ReadMIMEHeader()
+	if h == nil {
+		h = textproto.MIMEHeader{}
+	}
+	return h
 }

@@ -150,3 +150,15 @@ func FuzzSanitizeHTML(f *testing.F) {
 		}
 	})
 }
+
+func TestFormattedToHTML(t *testing.T) {
+	out := FormattedToHTML("Ciao **Mario**, *grazie*.\n- uno\n- due\n1. primo\nVedi [il sito](https://example.org/a) <script>x</script>")
+	for _, want := range []string{"<strong>Mario</strong>", "<em>grazie</em>", "<ul><li>uno</li><li>due</li></ul>", "<ol><li>primo</li></ol>", `<a href="https://example.org/a"`, "&lt;script&gt;"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in %s", want, out)
+		}
+	}
+	if strings.Contains(out, "<script") {
+		t.Fatal("script survived")
+	}
+}

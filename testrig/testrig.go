@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,10 @@ type Office struct {
 	Mail    *demo.Server        // the demo office's mail server
 	Dovecot *dovecottest.Server // the Dovecot office's
 	Sync    *imapclient.Supervisor
+
+	opts     Options
+	stopWeb  func()
+	commands *imapclient.Commands
 }
 
 // Logger is quiet unless the test runs verbose.
@@ -122,14 +127,27 @@ func (o *Office) run(t testing.TB, opts Options) {
 	go func() { defer close(done); sup.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	commands := imapclient.NewCommands(o.Store, Logger())
-	t.Cleanup(commands.Close)
-	srv := web.New(web.Options{Store: o.Store, Logger: Logger(), Sync: statuses{sup}, IMAP: commands, UndoWindow: opts.UndoWindow,
-		SenderTick: 100 * time.Millisecond, RetryBase: opts.RetryBase})
-	t.Cleanup(srv.Close)
+	o.commands = imapclient.NewCommands(o.Store, Logger())
+	t.Cleanup(o.commands.Close)
+	o.Sync, o.opts = sup, opts
+	o.startWeb(t)
+}
+
+func (o *Office) startWeb(t testing.TB) {
+	srv := web.New(web.Options{Store: o.Store, Logger: Logger(), Sync: statuses{o.Sync}, IMAP: o.commands, UndoWindow: o.opts.UndoWindow,
+		SenderTick: 100 * time.Millisecond, RetryBase: o.opts.RetryBase})
 	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	o.URL, o.Sync = hs.URL, sup
+	var once sync.Once
+	o.stopWeb = func() { once.Do(func() { hs.Close(); srv.Close() }) }
+	t.Cleanup(o.stopWeb)
+	o.URL = hs.URL
+}
+
+// RestartWeb stops the HTTP server and starts a fresh one on the same
+// database, as a restart of Sportello would (URL changes).
+func (o *Office) RestartWeb(t testing.TB) {
+	o.stopWeb()
+	o.startWeb(t)
 }
 
 // WaitSynced waits until every account is idle with its folders cached.

@@ -10,6 +10,7 @@ import (
 	netmail "net/mail"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -55,6 +56,48 @@ func (s *Server) composeForm(w http.ResponseWriter, r *http.Request) {
 	case q.Get("forward") != "":
 		f.Mode, param = "forward", q.Get("forward")
 	}
+	if v := q.Get("outbox"); v != "" {
+		// Edit and send again a message the server refused.
+		id, _ := strconv.ParseInt(v, 10, 64)
+		o, err := s.store.Outbox().ByID(r.Context(), acc.ID, id)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && o.State != store.OutboxFailed) {
+			s.fail(w, r, http.StatusNotFound, "Page not found.")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		h := mail.HeaderOf(o.Raw)
+		f.To, f.Cc, f.Subject = h.Get("To"), h.Get("Cc"), mail.HeaderText(h.Get("Subject"))
+		f.Body, f.Replaces = mail.Parse(o.Raw).Text, o.ID
+		s.renderCompose(w, r, http.StatusOK, f)
+		return
+	}
+	if v := q.Get("draft"); v != "" {
+		id, _ := strconv.ParseInt(v, 10, 64)
+		d, err := s.store.Drafts().ByID(r.Context(), acc.ID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(w, r, http.StatusNotFound, "Page not found.")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		f.To, f.Cc, f.Bcc, f.Subject, f.Body, f.Mode = d.To, d.Cc, d.Bcc, d.Subject, d.Body, d.Mode
+		f.DraftID, f.Version, f.IdempotencyKey = d.ID, d.Version, d.IdempotencyKey
+		if d.InReplyTo != nil {
+			f.InReplyTo = *d.InReplyTo
+		}
+		me := currentUser(r.Context()).ID
+		if q.Get("conflict") != "" || (d.UpdatedBy != me && time.Since(d.UpdatedAt) < 2*time.Minute) {
+			f.Warning = fmt.Sprintf(views.T(r.Context(), "%s is also editing this draft (saved at %s): your changes and theirs may overwrite each other."),
+				d.UpdatedByName, d.UpdatedAt.Format("15:04"))
+		}
+		s.renderCompose(w, r, http.StatusOK, f)
+		return
+	}
 	if param != "" {
 		m, err := s.original(r, acc, param)
 		if errors.Is(err, store.ErrNotFound) {
@@ -95,6 +138,8 @@ func (s *Server) composeForm(w http.ResponseWriter, r *http.Request) {
 			}
 			f.Subject = mail.ReplySubject(m.Subject)
 			f.Body = fmt.Sprintf("\n\n%s, %s:\n%s", date.Format("02/01/2006 15:04"), from, mail.Quote(text))
+		} else if q.Get("as") == "attachment" {
+			f.Subject, f.AsAttachment = mail.ForwardSubject(m.Subject), true
 		} else {
 			f.Subject = mail.ForwardSubject(m.Subject)
 			f.Body = fmt.Sprintf("\n\n---------- %s ----------\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n\n%s",
@@ -176,7 +221,7 @@ func (s *Server) outboxSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := mail.Draft{From: netmail.Address{Name: acc.Name, Address: acc.Address}, To: to, Cc: cc, Bcc: bcc,
-		Subject: form.Subject, Text: form.Body}
+		Subject: form.Subject, Text: form.Body, Formatted: r.FormValue("format") == "1"}
 	if v := r.FormValue("in_reply_to"); v != "" {
 		orig, err := s.original(r, acc, v)
 		if errors.Is(err, store.ErrNotFound) {
@@ -191,6 +236,14 @@ func (s *Server) outboxSend(w http.ResponseWriter, r *http.Request) {
 		if form.Mode != "forward" && orig.MessageID != "" {
 			d.InReplyTo = orig.MessageID
 			d.References = append(append([]string(nil), orig.References...), orig.MessageID)
+		}
+		if r.FormValue("forward_as") == "attachment" {
+			raw, err := s.rawMessage(ctx, orig)
+			if err != nil {
+				s.bodyError(w, r, err)
+				return
+			}
+			d.Attachments = append(d.Attachments, mail.Attachment{Filename: safeFilename(orig.Subject, "message") + ".eml", ContentType: "message/rfc822", Data: raw})
 		}
 		if carry := r.Form["carry"]; len(carry) > 0 {
 			raw, err := s.rawMessage(ctx, orig)
@@ -255,6 +308,23 @@ func (s *Server) outboxSend(w http.ResponseWriter, r *http.Request) {
 	}
 	if created {
 		s.wakeSender()
+		seen := make([]store.Seen, len(rcpt))
+		for i, list := 0, append(append(append([]*netmail.Address{}, to...), cc...), bcc...); i < len(list); i++ {
+			seen[i] = store.Seen{Email: list[i].Address, Name: list[i].Name, PEC: acc.IsPEC}
+		}
+		if err := s.store.Contacts().Collect(ctx, seen); err != nil {
+			s.log.Warn("contacts not collected", "err", err)
+		}
+	}
+	if id, err := strconv.ParseInt(r.FormValue("replaces"), 10, 64); err == nil && id != 0 && created {
+		if err := s.store.Outbox().Discard(ctx, acc.ID, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("replaced message not discarded", "outbox", id, "err", err)
+		}
+	}
+	if id, err := strconv.ParseInt(r.FormValue("draft_id"), 10, 64); err == nil && id != 0 {
+		if err := s.store.Drafts().Delete(ctx, acc.ID, id); err != nil {
+			s.log.Warn("sent draft not removed", "draft", id, "err", err)
+		}
 	}
 	http.Redirect(w, r, fmt.Sprintf("/a/%d/outbox#o%d", acc.ID, o.ID), http.StatusSeeOther)
 }

@@ -203,6 +203,25 @@ func TestPermanentRefusalIsShownAndNotRetried(t *testing.T) {
 	if rows[0].Action != "send" || rows[0].Outcome != "failed" || !strings.Contains(rows[0].Detail, "550") {
 		t.Fatalf("activity: %+v", rows[0].Entry)
 	}
+	// Edit and send again: the form comes back filled, the failed one is
+	// replaced.
+	failed := outboxState(t, o, info.ID)[0]
+	resp, err = giulia.Get(fmt.Sprintf("%s/a/%d/compose?outbox=%d", o.URL, info.ID, failed.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(form), "nobody@example.it") || !strings.Contains(string(form), `name="replaces"`) {
+		t.Fatal("the edit form is not filled from the refused message")
+	}
+	smtpSrv.Answer = nil
+	multipartSend(t, giulia, fmt.Sprintf("%s/a/%d/outbox", o.URL, info.ID), map[string]string{"to": "somebody@example.it", "subject": "Refused",
+		"body": "x", "idempotency_key": "k3-edit", "replaces": fmt.Sprint(failed.ID)}, "", nil)
+	waitFor(t, "the corrected message", 10*time.Second, func() bool { return len(smtpSrv.Accepted()) == 1 })
+	if st, _ := o.Store.Outbox().ByID(context.Background(), info.ID, failed.ID); st.State != store.OutboxDiscarded {
+		t.Fatalf("the refused message is %s, want discarded", st.State)
+	}
 }
 
 func TestCrashBetweenSMTPAndAppendDoesNotSendTwice(t *testing.T) {

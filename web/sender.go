@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -92,8 +93,12 @@ func (s *Server) sendOne(ctx context.Context, o store.Outgoing) {
 		}
 		o.State = store.OutboxSMTPDone
 	}
-	// The Sent copy, so every device sees what the office sent.
+	// The Sent copy, so every device sees what the office sent, unless
+	// the server files submitted mail in Sent itself.
 	sent, err := s.sentFolder(ctx, acct.ID)
+	if serverFilesSent(acct.SMTPAddr) {
+		sent = ""
+	}
 	if err == nil && sent != "" && s.imap != nil {
 		err = s.imap.Append(ctx, acct.ID, sent, o.Raw, imap.FlagSeen)
 		if err == nil {
@@ -106,7 +111,7 @@ func (s *Server) sendOne(ctx context.Context, o store.Outgoing) {
 		return
 	}
 	entry.Outcome, entry.Detail = store.OutcomeOK, "to "+o.Recipients
-	if sent == "" {
+	if sent == "" && !serverFilesSent(acct.SMTPAddr) {
 		entry.Detail += " (this mailbox has no Sent folder)"
 	}
 	if err := box.Finish(ctx, o, store.OutboxSent, "", entry); err != nil {
@@ -126,4 +131,11 @@ func (s *Server) sentFolder(ctx context.Context, accountID int64) (string, error
 		}
 	}
 	return "", nil
+}
+
+// serverFilesSent reports whether the submission server is known to put a
+// copy in Sent itself (Gmail does): appending one more would duplicate it.
+func serverFilesSent(smtpAddr string) bool {
+	host, _, _ := strings.Cut(strings.ToLower(smtpAddr), ":")
+	return host == "smtp.gmail.com" || host == "smtp.googlemail.com"
 }
