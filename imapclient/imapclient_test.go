@@ -262,7 +262,7 @@ func TestInitialSyncIsExact(t *testing.T) {
 	w.runSupervisor()
 	waitFor(t, 60*time.Second, "5,000 messages in the cache", func() bool { return w.count("INBOX") == n })
 	w.assertCacheEqualsServer("INBOX")
-	waitFor(t, 10*time.Second, "the Archive folder", func() bool { return w.count("Archive") == 30 })
+	waitFor(t, 20*time.Second, "the Archive folder", func() bool { return w.count("Archive") == 30 })
 
 	// Awkward headers still give a readable row.
 	var subj, msgID string
@@ -298,20 +298,20 @@ func TestChangesByAnotherClientReachTheCache(t *testing.T) {
 	if _, err := app.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the new message", func() bool { return w.count("INBOX") == 21 })
+	waitFor(t, 15*time.Second, "the new message", func() bool { return w.count("INBOX") == 21 })
 
 	// A flag set on the phone.
 	uid5 := imap.UIDSetNum(5)
 	if err := phone.Store(uid5, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged}}, nil).Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the flag change", func() bool { return strings.Contains(w.cache("INBOX")[5].Flags, `\Flagged`) })
+	waitFor(t, 15*time.Second, "the flag change", func() bool { return strings.Contains(w.cache("INBOX")[5].Flags, `\Flagged`) })
 
 	// A move to Archive on the phone.
 	if _, err := phone.Move(imap.UIDSetNum(6), "Archive").Wait(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the move", func() bool { return w.count("INBOX") == 20 && w.count("Archive") == 1 })
+	waitFor(t, 15*time.Second, "the move", func() bool { return w.count("INBOX") == 20 && w.count("Archive") == 1 })
 
 	// A deletion on the phone: gone from the cache, and the log says so.
 	if err := phone.Store(imap.UIDSetNum(7), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
@@ -320,27 +320,29 @@ func TestChangesByAnotherClientReachTheCache(t *testing.T) {
 	if err := phone.UIDExpunge(imap.UIDSetNum(7)).Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the deletion", func() bool { _, ok := w.cache("INBOX")[7]; return !ok })
+	waitFor(t, 15*time.Second, "the deletion", func() bool { _, ok := w.cache("INBOX")[7]; return !ok })
 	w.assertCacheEqualsServer("INBOX")
-	entries, err := w.store.Activity.List(context.Background(), store.ListFilter{AccountID: &w.account.ID, Action: store.ActionExternalDelete})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, e := range entries {
-		if e.Folder == "INBOX" && e.UID != nil && *e.UID == 7 && e.Actor == store.ActorExternal && e.MessageID == "msg-6@example.com" {
-			found = true
+	// The activity row follows the cache within moments.
+	var entries []store.Entry
+	waitFor(t, 15*time.Second, "the external_delete row for UID 7", func() bool {
+		var err error
+		entries, err = w.store.Activity.List(context.Background(), store.ListFilter{AccountID: &w.account.ID, Action: store.ActionExternalDelete})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !found {
-		t.Fatalf("no external_delete row for UID 7: %+v", entries)
-	}
+		for _, e := range entries {
+			if e.Folder == "INBOX" && e.UID != nil && *e.UID == 7 && e.Actor == store.ActorExternal && e.MessageID == "msg-6@example.com" {
+				return true
+			}
+		}
+		return false
+	})
 
 	// A folder created on the server appears.
 	if err := phone.Create("Clienti", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the new folder", func() bool {
+	waitFor(t, 15*time.Second, "the new folder", func() bool {
 		_, err := w.store.Folders.ByName(context.Background(), w.account.ID, "Clienti")
 		return err == nil
 	})
@@ -348,12 +350,12 @@ func TestChangesByAnotherClientReachTheCache(t *testing.T) {
 	if _, err := phone.Move(imap.UIDSetNum(8), "Clienti").Wait(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the message filed in Clienti", func() bool { return w.count("Clienti") == 1 })
+	waitFor(t, 15*time.Second, "the message filed in Clienti", func() bool { return w.count("Clienti") == 1 })
 	before, _ := w.store.Folders.ByName(context.Background(), w.account.ID, "Clienti")
 	if err := phone.Rename("Clienti", "Clienti attivi", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the rename", func() bool {
+	waitFor(t, 15*time.Second, "the rename", func() bool {
 		f, err := w.store.Folders.ByName(context.Background(), w.account.ID, "Clienti attivi")
 		return err == nil && f.ID == before.ID && w.count("Clienti attivi") == 1
 	})
@@ -361,7 +363,7 @@ func TestChangesByAnotherClientReachTheCache(t *testing.T) {
 	if err := phone.Delete("Clienti attivi").Wait(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the deleted folder to go", func() bool {
+	waitFor(t, 15*time.Second, "the deleted folder to go", func() bool {
 		_, err := w.store.Folders.ByName(context.Background(), w.account.ID, "Clienti attivi")
 		return err == store.ErrNotFound
 	})
@@ -428,37 +430,37 @@ func TestWrongPasswordIsAuthFailed(t *testing.T) {
 	bad := w.addAccount("pec@studio.test", "wrong")
 	w.dovecot.SetPassword("pec@studio.test", "right")
 	sup, _ := w.runSupervisor()
-	waitFor(t, 10*time.Second, "auth_failed", func() bool {
+	waitFor(t, 20*time.Second, "auth_failed", func() bool {
 		st := sup.Statuses()[bad.ID]
 		return st.State == imapclient.StateAuthFailed && strings.Contains(st.LastError, "refused")
 	})
 	// The good account is not held back by the broken one.
-	waitFor(t, 10*time.Second, "the good account idle", func() bool { return sup.Statuses()[w.account.ID].State == imapclient.StateIdle })
+	waitFor(t, 20*time.Second, "the good account idle", func() bool { return sup.Statuses()[w.account.ID].State == imapclient.StateIdle })
 }
 
 func TestOneOwnerAcrossProcessesAndTakeover(t *testing.T) {
 	w := newWorld(t)
 	first, stopFirst := w.runSupervisor()
-	waitFor(t, 10*time.Second, "the first process to own the account", func() bool { return first.Statuses()[w.account.ID].State == imapclient.StateIdle })
+	waitFor(t, 20*time.Second, "the first process to own the account", func() bool { return first.Statuses()[w.account.ID].State == imapclient.StateIdle })
 	second, _ := w.runSupervisor()
-	waitFor(t, 5*time.Second, "the second process to stand by", func() bool { return second.Statuses()[w.account.ID].State == imapclient.StateStandby })
+	waitFor(t, 15*time.Second, "the second process to stand by", func() bool { return second.Statuses()[w.account.ID].State == imapclient.StateStandby })
 	time.Sleep(500 * time.Millisecond) // a few rescans: still only one owner
 	if st := second.Statuses()[w.account.ID].State; st != imapclient.StateStandby {
 		t.Fatalf("two owners: second is %s", st)
 	}
 	stopFirst()
-	waitFor(t, 10*time.Second, "the takeover", func() bool { return second.Statuses()[w.account.ID].State == imapclient.StateIdle })
+	waitFor(t, 20*time.Second, "the takeover", func() bool { return second.Statuses()[w.account.ID].State == imapclient.StateIdle })
 }
 
 func TestAccountsComeAndGoLive(t *testing.T) {
 	w := newWorld(t)
 	sup, _ := w.runSupervisor()
-	waitFor(t, 10*time.Second, "the first account", func() bool { return sup.Statuses()[w.account.ID].State == imapclient.StateIdle })
+	waitFor(t, 20*time.Second, "the first account", func() bool { return sup.Statuses()[w.account.ID].State == imapclient.StateIdle })
 	w.dovecot.SetPassword("desk@studio.test", "pw")
 	desk := w.addAccount("desk@studio.test", "pw")
-	waitFor(t, 10*time.Second, "the added account", func() bool { return sup.Statuses()[desk.ID].State == imapclient.StateIdle })
+	waitFor(t, 20*time.Second, "the added account", func() bool { return sup.Statuses()[desk.ID].State == imapclient.StateIdle })
 	if err := w.store.Accounts.Delete(context.Background(), desk.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the removed account to stop", func() bool { _, ok := sup.Statuses()[desk.ID]; return !ok })
+	waitFor(t, 20*time.Second, "the removed account to stop", func() bool { _, ok := sup.Statuses()[desk.ID]; return !ok })
 }

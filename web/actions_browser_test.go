@@ -35,7 +35,7 @@ func TestManagerDeletesAndUndoesInTheBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("form.undo button")), chromedp.WaitVisible(chromedp.CSS(".messages"))); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, "Pratica 2", 5*time.Second)
+	waitText(t, ctx, "Pratica 2", 10*time.Second)
 	time.Sleep(1500 * time.Millisecond)
 	if _, ok := onServer(t, o, "info@studio.test", "INBOX")["Pratica 2"]; !ok {
 		t.Fatal("the undone delete reached the server")

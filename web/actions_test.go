@@ -88,17 +88,6 @@ func post(t *testing.T, c *http.Client, url string, form url.Values) *http.Respo
 	return resp
 }
 
-func waitServer(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func actionRows(t *testing.T, o *testrig.Office, accountID int64) []store.Action {
 	list, err := o.Store.Activity.Actions(context.Background(), store.ActionFilter{AccountID: accountID})
 	if err != nil {
@@ -156,7 +145,7 @@ func TestManagerDeleteRestoreExpungeMoveFlag(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "undo=") {
 		t.Fatalf("delete answered %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	waitServer(t, "the move to Trash", func() bool {
+	waitFor(t, "the move to Trash", 10*time.Second, func() bool {
 		_, inInbox := onServer(t, o, "info@studio.test", "INBOX")["Pratica 1"]
 		_, inTrash := onServer(t, o, "info@studio.test", "Trash")["Pratica 1"]
 		return !inInbox && inTrash
@@ -339,7 +328,7 @@ func TestEmptyTrash(t *testing.T) {
 	for _, subject := range []string{"Pratica 1", "Pratica 2"} {
 		post(t, giulia, fmt.Sprintf("%s/m/%d/delete", base, cachedID(t, o, info.ID, "INBOX", subject)), nil)
 	}
-	waitServer(t, "two messages in Trash", func() bool { return len(onServer(t, o, "info@studio.test", "Trash")) == 2 })
+	waitFor(t, "two messages in Trash", 10*time.Second, func() bool { return len(onServer(t, o, "info@studio.test", "Trash")) == 2 })
 	cachedID(t, o, info.ID, "Trash", "Pratica 2")
 	cachedID(t, o, info.ID, "Trash", "Pratica 1")
 	if code := post(t, giulia, base+"/empty-trash", nil).StatusCode; code != http.StatusBadRequest {

@@ -64,7 +64,7 @@ func TestReaderReadsHostileMailSafely(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/a/%d/f/INBOX", office.URL, info.ID))); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, "Hai vinto un premio!", 5*time.Second)
+	waitText(t, ctx, "Hai vinto un premio!", 10*time.Second)
 	rows := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".messages .row").length`))
 	if rows != 50 {
 		t.Errorf("INBOX shows %d rows, want a page of 50", rows)
@@ -121,7 +121,7 @@ func TestRemoteImagesWaitForTheReader(t *testing.T) {
 	}
 	waitText(t, ctx, "Tracked newsletter", 10*time.Second)
 	openMessage(t, ctx, "Tracked newsletter")
-	waitText(t, ctx, "Remote images were blocked", 5*time.Second)
+	waitText(t, ctx, "Remote images were blocked", 10*time.Second)
 	time.Sleep(700 * time.Millisecond)
 	mu.Lock()
 	before := len(requests)

@@ -49,7 +49,7 @@ func (s *Server) messageAction(w http.ResponseWriter, r *http.Request) {
 
 // bulkAction applies one action to the selected messages of a list.
 func (s *Server) bulkAction(w http.ResponseWriter, r *http.Request) {
-	acc, ok := s.accountAccess(w, r)
+	acc, ok := s.managerAccess(w, r)
 	if !ok {
 		return
 	}
@@ -58,10 +58,6 @@ func (s *Server) bulkAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := readAction(r, r.PostFormValue("action"))
-	if !acc.canManage() {
-		s.fail(w, r, http.StatusForbidden, "You are not allowed to do that.")
-		return
-	}
 	var undo []string
 	back := r.PostFormValue("back")
 	for _, v := range r.PostForm["ids"] {
@@ -111,12 +107,8 @@ func joinIDs(ids []string) string { return strings.Join(ids, ",") }
 
 // undo takes back deletes still waiting out their window.
 func (s *Server) undo(w http.ResponseWriter, r *http.Request) {
-	acc, ok := s.accountAccess(w, r)
+	acc, ok := s.managerAccess(w, r)
 	if !ok {
-		return
-	}
-	if !acc.canManage() {
-		s.fail(w, r, http.StatusForbidden, "You are not allowed to do that.")
 		return
 	}
 	actor := currentUser(r.Context()).Email
