@@ -43,6 +43,14 @@ func (s *Users) RoleOn(ctx context.Context, userID, accountID int64) (string, er
 	return role, notFound(err)
 }
 
+// accountRoleDest is where a row of accountColumns followed by the role
+// (and any extra columns) is scanned.
+func accountRoleDest(s *AccountSummary, extra ...any) []any {
+	a := &s.Account
+	return append([]any{&a.ID, &a.Name, &a.Address, &a.IMAPAddr, &a.SMTPAddr, &a.TLS, &a.Username, &a.IsPEC,
+		&a.InsecureSkipVerify, &a.TrashFolder, &a.UpdatedAt, &s.Role}, extra...)
+}
+
 // AccountSummary is one line of "your shared accounts".
 type AccountSummary struct {
 	Account
@@ -71,8 +79,7 @@ func (s *Users) AccountsOf(ctx context.Context, userID int64) ([]AccountSummary,
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AccountSummary, error) {
 		var s AccountSummary
-		a := &s.Account
-		err := r.Scan(&a.ID, &a.Name, &a.Address, &a.IMAPAddr, &a.SMTPAddr, &a.TLS, &a.Username, &a.IsPEC, &a.InsecureSkipVerify, &a.TrashFolder, &a.UpdatedAt, &s.Role, &s.Unread, &s.Total)
+		err := r.Scan(accountRoleDest(&s, &s.Unread, &s.Total)...)
 		return s, err
 	})
 }
@@ -81,11 +88,9 @@ func (s *Users) AccountsOf(ctx context.Context, userID int64) ([]AccountSummary,
 // or ErrNotFound when the user holds no role there.
 func (s *Users) AccountFor(ctx context.Context, userID, accountID int64) (AccountSummary, error) {
 	var sum AccountSummary
-	a := &sum.Account
 	err := s.pool.QueryRow(ctx, `SELECT `+prefixed("a.", accountColumns)+`, m.role
 		FROM memberships m JOIN accounts a ON a.id = m.account_id
-		WHERE m.user_id = $1 AND m.account_id = $2`, userID, accountID).Scan(
-		&a.ID, &a.Name, &a.Address, &a.IMAPAddr, &a.SMTPAddr, &a.TLS, &a.Username, &a.IsPEC, &a.InsecureSkipVerify, &a.TrashFolder, &a.UpdatedAt, &sum.Role)
+		WHERE m.user_id = $1 AND m.account_id = $2`, userID, accountID).Scan(accountRoleDest(&sum)...)
 	return sum, notFound(err)
 }
 
@@ -106,5 +111,20 @@ func (s *Users) Members(ctx context.Context, accountID int64) ([]Member, error) 
 		var m Member
 		err := r.Scan(&m.ID, &m.Email, &m.Name, &m.IsAdmin, &m.Locale, &m.TimeZone, &m.Role)
 		return m, err
+	})
+}
+
+// NavAccounts lists the accounts userID may see, without counts: what the
+// navigation of every page needs.
+func (s *Users) NavAccounts(ctx context.Context, userID int64) ([]AccountSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+prefixed("a.", accountColumns)+`, m.role
+		FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.user_id = $1 ORDER BY a.name, a.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list the user's accounts: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AccountSummary, error) {
+		var s AccountSummary
+		err := r.Scan(accountRoleDest(&s)...)
+		return s, err
 	})
 }

@@ -11,7 +11,7 @@ import (
 func (s *Server) allInboxes(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := currentUser(ctx)
-	p, err := s.page(r, views.T(ctx, "All inboxes"))
+	p, err := s.pageWithCounts(r, views.T(ctx, "All inboxes"))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
