@@ -53,8 +53,13 @@ func Submit(cfg SMTPConfig, from string, rcpts []string, raw []byte) (string, er
 	defer c.Close()
 	c.CommandTimeout = 2 * time.Minute
 	c.SubmissionTimeout = 5 * time.Minute
-	if ok, _ := c.Extension("AUTH"); ok && cfg.Username != "" {
-		if err := c.Auth(sasl.NewPlainClient("", cfg.Username, cfg.Password)); err != nil {
+	if ok, mechs := c.Extension("AUTH"); ok && cfg.Username != "" {
+		// PLAIN where offered, else LOGIN (older servers offer only that).
+		client := sasl.NewPlainClient("", cfg.Username, cfg.Password)
+		if !hasMech(mechs, sasl.Plain) && hasMech(mechs, sasl.Login) {
+			client = sasl.NewLoginClient(cfg.Username, cfg.Password)
+		}
+		if err := c.Auth(client); err != nil {
 			return "", classify(err)
 		}
 	}
@@ -87,4 +92,13 @@ func classify(err error) error {
 		return &SubmitError{Permanent: se.Code >= 500, Answer: answer}
 	}
 	return &SubmitError{Answer: err.Error()}
+}
+
+func hasMech(list, mech string) bool {
+	for _, m := range strings.Fields(list) {
+		if strings.EqualFold(m, mech) {
+			return true
+		}
+	}
+	return false
 }

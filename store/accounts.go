@@ -200,3 +200,17 @@ func (s *Accounts) RequestSync(ctx context.Context, id int64) error {
 	_, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", ChannelSyncRequests, fmt.Sprint(id))
 	return err
 }
+
+// Signature returns an account's signature.
+func (s *Accounts) Signature(ctx context.Context, id int64) (string, error) {
+	var sig string
+	err := s.pool.QueryRow(ctx, "SELECT signature FROM accounts WHERE id = $1", id).Scan(&sig)
+	return sig, notFound(err)
+}
+
+// SetSignature changes an account's signature (not an account change the
+// sync must react to: updated_at stays).
+func (s *Accounts) SetSignature(ctx context.Context, id int64, sig string) error {
+	_, err := s.pool.Exec(ctx, "UPDATE accounts SET signature = $2 WHERE id = $1", id, clean(sig))
+	return err
+}

@@ -148,7 +148,40 @@ func (s *Server) composeForm(w http.ResponseWriter, r *http.Request) {
 			f.Carry = m.Attachments
 		}
 	}
+	sig, err := s.store.Accounts.Signature(r.Context(), acc.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	f.Body, f.Signature = withSignature(f.Body, sig), sig
 	s.renderCompose(w, r, http.StatusOK, f)
+}
+
+// withSignature puts the signature above any quoted text, after the "-- "
+// separator mail clients recognise.
+func withSignature(body, sig string) string {
+	if strings.TrimSpace(sig) == "" {
+		return body
+	}
+	return "\n\n-- \n" + strings.TrimRight(sig, "\n") + body
+}
+
+// signatureSave is POST /a/{acct}/signature (managers).
+func (s *Server) signatureSave(w http.ResponseWriter, r *http.Request) {
+	acc, ok := s.managerAccess(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.Accounts.SetSignature(r.Context(), acc.ID, r.PostFormValue("signature")); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	e := store.Entry{Action: store.ActionAccountChange, AccountID: &acc.ID, Detail: "signature changed"}
+	if _, err := s.record(r, currentUser(r.Context()).Email, e); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/a/%d/compose", acc.ID), http.StatusSeeOther)
 }
 
 func (s *Server) renderCompose(w http.ResponseWriter, r *http.Request, status int, f views.ComposeForm) {

@@ -211,3 +211,33 @@ func TestComposeSavesItselfAndCompletesAddresses(t *testing.T) {
 		return len(list) == 1 && list[0].Subject == "Scritto nel browser" && strings.Contains(list[0].To, "@example.it")
 	})
 }
+
+func TestSignature(t *testing.T) {
+	o := actionsOffice(t)
+	info := o.Account(t, "info@studio.test")
+	id := cachedID(t, o, info.ID, "INBOX", "Pratica 1")
+	giulia := o.Client(t, "giulia@studio.test")
+	if code := post(t, giulia, fmt.Sprintf("%s/a/%d/signature", o.URL, info.ID), url.Values{"signature": {"Studio Rossi\nVia Roma 1, Torino"}}).StatusCode; code != http.StatusSeeOther {
+		t.Fatalf("saving the signature answered %d", code)
+	}
+	if code := post(t, o.Client(t, "marco@studio.test"), fmt.Sprintf("%s/a/%d/signature", o.URL, info.ID), url.Values{"signature": {"x"}}).StatusCode; code != http.StatusForbidden {
+		t.Fatalf("a reader changed the signature: %d", code)
+	}
+	for _, q := range []string{"", fmt.Sprintf("?reply=%d", id)} {
+		resp, err := giulia.Get(fmt.Sprintf("%s/a/%d/compose%s", o.URL, info.ID, q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body := string(page)
+		i, j := strings.Index(body, "-- \nStudio Rossi\nVia Roma 1, Torino"), strings.Index(body, "&gt; Testo 1.")
+		if i < 0 || (q != "" && (j < 0 || j < i)) {
+			t.Fatalf("compose%s: the signature is missing or below the quote", q)
+		}
+	}
+	rows := actionRows(t, o, info.ID)
+	if rows[0].Action != store.ActionAccountChange || rows[0].Detail != "signature changed" {
+		t.Fatalf("the change is not logged: %+v", rows[0].Entry)
+	}
+}

@@ -222,6 +222,7 @@ func (s *Server) Handler() http.Handler {
 				r.Get("/compose", s.composeForm)
 				r.Post("/outbox", s.outboxSend)
 				r.Post("/drafts", s.draftSave)
+				r.Post("/signature", s.signatureSave)
 				r.Get("/drafts", s.draftsShow)
 				r.Post("/drafts/{id}/delete", s.draftDelete)
 				r.Get("/outbox", s.outboxShow)
