@@ -9,8 +9,6 @@ package demo
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -214,15 +212,6 @@ func isPEC(address string) bool {
 		}
 	}
 	return false
-}
-
-// ErrNoMailbox is returned for an address the demo does not serve.
-var ErrNoMailbox = errors.New("demo: no such mailbox")
-
-// Wait blocks until ctx ends, then closes the server.
-func (s *Server) Wait(ctx context.Context) {
-	<-ctx.Done()
-	s.Close()
 }
 
 // printfLogger sends the servers' Printf logging to slog, at debug level:

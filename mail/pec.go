@@ -53,8 +53,3 @@ func StripAngles(id string) string {
 	id = strings.TrimPrefix(id, "<")
 	return strings.TrimSuffix(id, ">")
 }
-
-// IsReceipt reports whether kind is a receipt or notice (not an envelope).
-func IsReceipt(kind string) bool {
-	return kind != "" && kind != PECEnvelope && kind != PECAnomaly
-}

@@ -59,22 +59,5 @@ func Apply(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
-// Check reports whether the database schema is exactly the one this binary
-// expects, without changing it.
-func Check(ctx context.Context, conn *pgx.Conn) error {
-	var v int32
-	err := conn.QueryRow(ctx, "SELECT version FROM "+versionTable).Scan(&v)
-	if err != nil {
-		return fmt.Errorf("migrations: the database has no schema yet (run `sportello migrate`): %w", err)
-	}
-	switch {
-	case v > Latest():
-		return fmt.Errorf("%w: the database is at version %d, this binary knows up to %d", ErrSchemaTooNew, v, Latest())
-	case v < Latest():
-		return fmt.Errorf("migrations: the database is at version %d, this binary needs %d: run `sportello migrate`", v, Latest())
-	}
-	return nil
-}
-
 // FS exposes the migration files (for tests that fingerprint the schema).
 func FS() fs.FS { return files }

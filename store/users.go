@@ -70,21 +70,6 @@ func (s *Users) ByEmail(ctx context.Context, email string) (*User, error) {
 	return scanUser(s.pool.QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE lower(email) = lower($1)", strings.TrimSpace(email)))
 }
 
-// List returns every user, by e-mail.
-func (s *Users) List(ctx context.Context) ([]User, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+userColumns+" FROM users ORDER BY lower(email)")
-	if err != nil {
-		return nil, fmt.Errorf("store: unable to list users: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) {
-		u, err := scanUser(r)
-		if err != nil {
-			return User{}, err
-		}
-		return *u, nil
-	})
-}
-
 // Authenticate checks an e-mail and password. An unknown user and a wrong
 // password take the same time and return the same error.
 func (s *Users) Authenticate(ctx context.Context, email, password string) (*User, error) {
