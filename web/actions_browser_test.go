@@ -22,6 +22,11 @@ func TestManagerDeletesAndUndoesInTheBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(fmt.Sprintf("%s/a/%d/m/%d", o.URL, info.ID, id)),
 		chromedp.WaitVisible(chromedp.CSS("form.delete button")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	testrig.Screenshot(t, ctx, "desktop-manager-message")
+	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("form.delete button")),
 		chromedp.WaitVisible(chromedp.CSS("form.undo button")),
 	); err != nil {

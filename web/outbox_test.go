@@ -278,6 +278,11 @@ func TestReplyFromAPhone(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(fmt.Sprintf("%s/a/%d/m/%d", o.URL, info.ID, id)),
 		chromedp.WaitVisible(chromedp.CSS("a.reply")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	testrig.Screenshot(t, ctx, "phone-manager-message")
+	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("a.reply")),
 		chromedp.WaitVisible(chromedp.ID("body")),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("body").value = "Grazie, ricevuto.\n" + document.getElementById("body").value`),
