@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"mime"
-	"net/mail"
+	netmail "net/mail"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"sportello/mail"
 )
 
 const (
@@ -286,7 +288,7 @@ func pecSamples(now time.Time) []sample {
 // arrival is when a seeded message reached the server: its Date, so the
 // lists read like a real year of mail.
 func arrival(raw []byte) time.Time {
-	if t, err := mail.ParseDate(parseHeader(raw).Get("Date")); err == nil {
+	if t, err := netmail.ParseDate(mail.HeaderOf(raw).Get("Date")); err == nil {
 		return t
 	}
 	return time.Now()

@@ -1,12 +1,10 @@
 package demo
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"fmt"
 	"html"
-	"net/textproto"
 	"strings"
 	"time"
 )
@@ -27,14 +25,6 @@ var receiptSubjects = map[string]string{
 	"avvenuta-consegna": "CONSEGNA: ",
 	"errore-consegna":   "AVVISO DI MANCATA CONSEGNA: ",
 	"posta-certificata": "POSTA CERTIFICATA: ",
-}
-
-func parseHeader(msg []byte) textproto.MIMEHeader {
-	h, _ := textproto.NewReader(bufio.NewReader(bytes.NewReader(msg))).ReadMIMEHeader()
-	if h == nil {
-		h = textproto.MIMEHeader{}
-	}
-	return h
 }
 
 func daticert(kind, errore string, p pecParams, consegna string) string {

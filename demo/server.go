@@ -22,6 +22,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"sportello/mail"
 )
 
 // Mailbox is one demo mail account.
@@ -185,7 +187,7 @@ func (s *Server) accept(sender string, rcpts []string, msg []byte) {
 	if !isPEC(sender) {
 		return
 	}
-	hdr := parseHeader(msg)
+	hdr := mail.HeaderOf(msg)
 	s.mu.Lock()
 	s.seq++
 	id := fmt.Sprintf("opec.demo.%d.%d@pec.studio.test", time.Now().Unix(), s.seq)

@@ -1,9 +1,6 @@
 package imapclient
 
 import (
-	"bufio"
-	"bytes"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +65,7 @@ func toHeader(m *imapclient.FetchMessageBuffer) store.Header {
 		}
 	}
 	if len(m.BodySection) > 0 {
-		fields := parseHeaderFields(m.BodySection[0].Bytes)
+		fields := mail.HeaderOf(m.BodySection[0].Bytes) // a broken header yields what could be read
 		h.References = parseReferences(fields.Get("References"))
 		h.PECKind, h.PECRef = mail.ClassifyPEC(fields.Get)
 	}
@@ -103,15 +100,6 @@ func addressList(addrs []imap.Address) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-func parseHeaderFields(b []byte) textproto.MIMEHeader {
-	r := textproto.NewReader(bufio.NewReader(bytes.NewReader(b)))
-	h, _ := r.ReadMIMEHeader() // a broken header yields what could be read
-	if h == nil {
-		h = textproto.MIMEHeader{}
-	}
-	return h
 }
 
 func parseReferences(v string) []string {

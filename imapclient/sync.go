@@ -225,11 +225,17 @@ func (s *syncer) syncFlags(ctx context.Context, f store.Folder, condstore, compl
 	} else if !complete {
 		return nil // the full fetch just brought every flag
 	}
-	var all imap.UIDSet
-	all.AddRange(1, 0)
-	cmd := s.c.Fetch(all, opts)
+	_, err := s.applyFlags(ctx, f, opts)
+	return err
+}
+
+// applyFlags fetches flags as opts says, writes the changes to the cache
+// and returns the highest modseq seen (or opts.ChangedSince).
+func (s *syncer) applyFlags(ctx context.Context, f store.Folder, opts *imap.FetchOptions) (uint64, error) {
+	cmd := s.c.Fetch(uidsFrom(1), opts)
 	defer cmd.Close()
 	var updates []store.FlagUpdate
+	highest := opts.ChangedSince
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -237,16 +243,17 @@ func (s *syncer) syncFlags(ctx context.Context, f store.Folder, condstore, compl
 		}
 		buf, err := msg.Collect()
 		if err != nil {
-			return fmt.Errorf("imapclient: reading flags of %s: %w", f.Name, err)
+			return 0, fmt.Errorf("imapclient: reading flags of %s: %w", f.Name, err)
 		}
+		highest = max(highest, buf.ModSeq)
 		if buf.UID != 0 {
 			updates = append(updates, store.FlagUpdate{UID: uint32(buf.UID), ModSeq: buf.ModSeq, Flags: flagStrings(buf.Flags)})
 		}
 	}
 	if err := cmd.Close(); err != nil {
-		return fmt.Errorf("imapclient: fetching flags of %s: %w", f.Name, err)
+		return 0, fmt.Errorf("imapclient: fetching flags of %s: %w", f.Name, err)
 	}
-	return s.store.Messages.UpdateFlags(ctx, f, updates)
+	return highest, s.store.Messages.UpdateFlags(ctx, f, updates)
 }
 
 // dropGone removes messages the server no longer has and records each in
@@ -309,7 +316,7 @@ func (s *syncer) syncSelected(ctx context.Context, f store.Folder) error {
 		if err := s.syncFlags(ctx, f, false, true); err != nil {
 			return err
 		}
-	} else if modSeq, err = s.syncFlagsSince(ctx, f, modSeq); err != nil {
+	} else if modSeq, err = s.applyFlags(ctx, f, &imap.FetchOptions{UID: true, Flags: true, ModSeq: true, ChangedSince: modSeq}); err != nil {
 		return err
 	}
 	_, maxUID, err = s.store.Messages.FolderStats(ctx, f.ID)
@@ -323,33 +330,6 @@ func uidsFrom(first uint32) imap.UIDSet {
 	var set imap.UIDSet
 	set.AddRange(imap.UID(first), 0)
 	return set
-}
-
-// syncFlagsSince applies the flag changes after modSeq and returns the
-// highest modseq seen.
-func (s *syncer) syncFlagsSince(ctx context.Context, f store.Folder, modSeq uint64) (uint64, error) {
-	cmd := s.c.Fetch(uidsFrom(1), &imap.FetchOptions{UID: true, Flags: true, ModSeq: true, ChangedSince: modSeq})
-	defer cmd.Close()
-	var updates []store.FlagUpdate
-	highest := modSeq
-	for {
-		msg := cmd.Next()
-		if msg == nil {
-			break
-		}
-		buf, err := msg.Collect()
-		if err != nil {
-			return 0, fmt.Errorf("imapclient: reading flags of %s: %w", f.Name, err)
-		}
-		highest = max(highest, buf.ModSeq)
-		if buf.UID != 0 {
-			updates = append(updates, store.FlagUpdate{UID: uint32(buf.UID), ModSeq: buf.ModSeq, Flags: flagStrings(buf.Flags)})
-		}
-	}
-	if err := cmd.Close(); err != nil {
-		return 0, fmt.Errorf("imapclient: fetching flags of %s: %w", f.Name, err)
-	}
-	return highest, s.store.Messages.UpdateFlags(ctx, f, updates)
 }
 
 // senders are the people who wrote these messages, for the address book.

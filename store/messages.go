@@ -118,6 +118,37 @@ func cleanAll(ss []string) []string {
 	return out
 }
 
+// headerColumns are the messages columns a Header fills, in headerRow's
+// order.
+var headerColumns = []string{"account_id", "folder_id", "uid", "modseq", "flags", "seen", "flagged",
+	"internal_date", "sent_date", "size", "subject", "from_name", "from_addr", "to_addrs", "cc_addrs", "reply_to", "message_id",
+	"in_reply_to", "refs", "has_attachments", "attachments", "pec_kind", "pec_ref", "thread_key"}
+
+// upsertSQL inserts one header, or refreshes the flags of a message
+// already cached.
+var upsertSQL = func() string {
+	ph := make([]string, len(headerColumns))
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	return "INSERT INTO messages (" + strings.Join(headerColumns, ", ") + ") VALUES (" + strings.Join(ph, ", ") + `)
+		ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = excluded.modseq, flags = excluded.flags,
+			seen = excluded.seen, flagged = excluded.flagged
+		RETURNING id`
+}()
+
+// headerRow is a Header as the values of headerColumns, made storable.
+func headerRow(f Folder, h *Header) []any {
+	atts := []byte("[]")
+	if h.Attachments != nil {
+		atts, _ = json.Marshal(h.Attachments)
+	}
+	return []any{f.AccountID, f.ID, int64(h.UID), int64(h.ModSeq), cleanAll(h.Flags), h.Seen(), hasFlag(h.Flags, `\Flagged`),
+		h.InternalDate, h.SentDate, h.Size, clean(h.Subject), clean(h.FromName), clean(h.FromAddr), clean(h.To),
+		clean(h.Cc), clean(h.ReplyTo), clean(h.MessageID), clean(h.InReplyTo), cleanAll(h.References),
+		len(h.Attachments) > 0, string(atts), h.PECKind, clean(h.PECRef), clean(h.threadKey())}
+}
+
 // Messages is the message cache aggregate.
 type Messages struct {
 	pool *pgxpool.Pool
@@ -132,22 +163,7 @@ func (s *Messages) Upsert(ctx context.Context, f Folder, headers []Header) error
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		batch := &pgx.Batch{}
 		for i := range headers {
-			h := &headers[i]
-			atts, _ := json.Marshal(h.Attachments)
-			if h.Attachments == nil {
-				atts = []byte("[]")
-			}
-			batch.Queue(`INSERT INTO messages (account_id, folder_id, uid, modseq, flags, seen, flagged, internal_date,
-				sent_date, size, subject, from_name, from_addr, to_addrs, cc_addrs, reply_to, message_id, in_reply_to,
-				refs, has_attachments, attachments, pec_kind, pec_ref, thread_key)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
-				ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = excluded.modseq, flags = excluded.flags,
-					seen = excluded.seen, flagged = excluded.flagged
-				RETURNING id`,
-				f.AccountID, f.ID, int64(h.UID), int64(h.ModSeq), cleanAll(h.Flags), h.Seen(), hasFlag(h.Flags, `\Flagged`),
-				h.InternalDate, h.SentDate, h.Size, clean(h.Subject), clean(h.FromName), clean(h.FromAddr), clean(h.To),
-				clean(h.Cc), clean(h.ReplyTo), clean(h.MessageID), clean(h.InReplyTo), cleanAll(h.References),
-				len(h.Attachments) > 0, string(atts), h.PECKind, clean(h.PECRef), clean(h.threadKey()))
+			batch.Queue(upsertSQL, headerRow(f, &headers[i])...)
 		}
 		results := tx.SendBatch(ctx, batch)
 		ids := make([]int64, 0, len(headers))
@@ -303,20 +319,10 @@ func (s *Messages) Insert(ctx context.Context, f Folder, headers []Header) error
 	}
 	rows := make([][]any, len(headers))
 	for i := range headers {
-		h := &headers[i]
-		atts := []byte("[]")
-		if h.Attachments != nil {
-			atts, _ = json.Marshal(h.Attachments)
-		}
-		rows[i] = []any{f.AccountID, f.ID, int64(h.UID), int64(h.ModSeq), cleanAll(h.Flags), h.Seen(), hasFlag(h.Flags, `\Flagged`),
-			h.InternalDate, h.SentDate, h.Size, clean(h.Subject), clean(h.FromName), clean(h.FromAddr), clean(h.To),
-			clean(h.Cc), clean(h.ReplyTo), clean(h.MessageID), clean(h.InReplyTo), cleanAll(h.References),
-			len(h.Attachments) > 0, string(atts), h.PECKind, clean(h.PECRef), clean(h.threadKey())}
+		rows[i] = headerRow(f, &headers[i])
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"messages"}, []string{"account_id", "folder_id", "uid", "modseq", "flags", "seen", "flagged",
-			"internal_date", "sent_date", "size", "subject", "from_name", "from_addr", "to_addrs", "cc_addrs", "reply_to", "message_id",
-			"in_reply_to", "refs", "has_attachments", "attachments", "pec_kind", "pec_ref", "thread_key"}, pgx.CopyFromRows(rows))
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"messages"}, headerColumns, pgx.CopyFromRows(rows))
 		if err != nil {
 			return err
 		}

@@ -284,13 +284,18 @@ func (s *Server) runOne(ctx context.Context, pa store.PendingAction) {
 	if err != nil && m != nil {
 		_ = s.store.Messages.Unhide(ctx, pa.AccountID, pa.Folder, pa.MessageID)
 	}
-	acctID, uid, uidValidity := pa.AccountID, int64(pa.UID), int64(pa.UIDValidity)
-	e := store.Entry{Action: pa.Action, AccountID: &acctID, Folder: pa.Folder, UID: &uid, UIDValidity: &uidValidity}
-	if m != nil {
-		e = messageEntry(pa.Action, m)
-	}
-	s.complete(ctx, nil, pa.Actor, pa.ActivitySeq, e, detail, err)
+	s.complete(ctx, nil, pa.Actor, pa.ActivitySeq, pendingEntry(pa, m), detail, err)
 	if err := s.store.Messages.Done(ctx, pa.ID); err != nil {
 		s.log.Warn("scheduled action not cleared", "action", pa.ID, "err", err)
 	}
+}
+
+// pendingEntry is the activity row that closes a pending action: about the
+// message when it is still known, else about what the action recorded.
+func pendingEntry(pa store.PendingAction, m *store.Message) store.Entry {
+	if m != nil {
+		return messageEntry(pa.Action, m)
+	}
+	acct, uid, uidValidity := pa.AccountID, int64(pa.UID), int64(pa.UIDValidity)
+	return store.Entry{Action: pa.Action, AccountID: &acct, Folder: pa.Folder, UID: &uid, UIDValidity: &uidValidity}
 }

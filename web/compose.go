@@ -113,9 +113,10 @@ func (s *Server) composeForm(w http.ResponseWriter, r *http.Request) {
 			s.bodyError(w, r, err)
 			return
 		}
-		text := mail.Parse(raw).SearchText()
-		if p := mail.Parse(raw); p.Text != "" {
-			text = p.Text
+		parsed := mail.Parse(raw)
+		text := parsed.Text
+		if text == "" {
+			text = parsed.SearchText() // an HTML-only message, as text
 		}
 		f.InReplyTo = m.ID
 		from := m.FromAddr

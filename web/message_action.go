@@ -124,12 +124,8 @@ func (s *Server) undo(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		back = views.FolderURL(acc.ID, pa.Folder)
-		acct, uid, uidValidity := pa.AccountID, int64(pa.UID), int64(pa.UIDValidity)
-		e := store.Entry{Action: pa.Action, AccountID: &acct, Folder: pa.Folder, UID: &uid, UIDValidity: &uidValidity}
-		if m, err := s.store.Messages.ByID(r.Context(), 0, acc.ID, pa.MessageID); err == nil {
-			e = messageEntry(pa.Action, m)
-		}
-		s.complete(r.Context(), r, actor, pa.ActivitySeq, e, "", fmt.Errorf("undone by %s before it reached the server", actor))
+		m, _ := s.store.Messages.ByID(r.Context(), 0, acc.ID, pa.MessageID) // nil if gone meanwhile
+		s.complete(r.Context(), r, actor, pa.ActivitySeq, pendingEntry(pa, m), "", fmt.Errorf("undone by %s before it reached the server", actor))
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
