@@ -134,7 +134,7 @@ func (o *Office) run(t testing.TB, opts Options) {
 }
 
 func (o *Office) startWeb(t testing.TB) {
-	srv := web.New(web.Options{Store: o.Store, Logger: Logger(), Sync: statuses{o.Sync}, IMAP: o.commands, UndoWindow: o.opts.UndoWindow,
+	srv := web.New(web.Options{Store: o.Store, Logger: Logger(), Sync: web.SupervisorStatus{Supervisor: o.Sync}, IMAP: o.commands, UndoWindow: o.opts.UndoWindow,
 		SenderTick: 100 * time.Millisecond, RetryBase: o.opts.RetryBase})
 	hs := httptest.NewServer(srv.Handler())
 	var once sync.Once
@@ -179,16 +179,6 @@ func (o *Office) Account(t testing.TB, address string) store.Account {
 		t.Fatal(err)
 	}
 	return a
-}
-
-type statuses struct{ sup *imapclient.Supervisor }
-
-func (s statuses) AccountStates() map[int64]web.AccountState {
-	out := map[int64]web.AccountState{}
-	for id, st := range s.sup.Statuses() {
-		out[id] = web.AccountState{ID: id, Name: st.Name, State: st.State, LastChange: st.LastChange, LastError: st.LastError}
-	}
-	return out
 }
 
 // Chromium is the browser binary the tests drive.

@@ -38,6 +38,18 @@ type SyncStatus interface {
 	AccountStates() map[int64]AccountState
 }
 
+// SupervisorStatus reports a sync supervisor's accounts for /readyz.
+type SupervisorStatus struct{ Supervisor *imapclient.Supervisor }
+
+// AccountStates implements SyncStatus.
+func (s SupervisorStatus) AccountStates() map[int64]AccountState {
+	out := map[int64]AccountState{}
+	for id, st := range s.Supervisor.Statuses() {
+		out[id] = AccountState{ID: id, Name: st.Name, State: st.State, LastChange: st.LastChange, LastError: st.LastError}
+	}
+	return out
+}
+
 // Options configures a Server.
 type Options struct {
 	Store  *store.Store

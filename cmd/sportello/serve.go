@@ -56,7 +56,7 @@ func runServer(ctx context.Context, cfg config, db *database, ln net.Listener, r
 
 	commands := imapclient.NewCommands(db.store, slog.Default())
 	defer commands.Close()
-	srv := web.New(web.Options{Store: db.store, Logger: slog.Default(), Registry: registry, Sync: sync, IMAP: commands,
+	srv := web.New(web.Options{Store: db.store, Logger: slog.Default(), Registry: registry, Sync: web.SupervisorStatus{Supervisor: sync.sup}, IMAP: commands,
 		BodyCacheMax: cfg.BodyCacheMax})
 	defer srv.Close()
 	httpServer := &http.Server{

@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"sportello/imapclient"
-	"sportello/web"
 )
 
 // syncRunner owns the mailbox sync of this process.
@@ -34,13 +33,4 @@ func startSync(ctx context.Context, db *database, registry *prometheus.Registry)
 func (r *syncRunner) stop() {
 	r.cancel()
 	<-r.done
-}
-
-// AccountStates adapts the supervisor's view for /readyz.
-func (r *syncRunner) AccountStates() map[int64]web.AccountState {
-	out := map[int64]web.AccountState{}
-	for id, st := range r.sup.Statuses() {
-		out[id] = web.AccountState{ID: id, Name: st.Name, State: st.State, LastChange: st.LastChange, LastError: st.LastError}
-	}
-	return out
 }
